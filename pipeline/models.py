@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from typing import Protocol
 
 
 def utc(moment: datetime) -> datetime:
@@ -136,3 +137,45 @@ class Failure:
     stage: str  # "discover", "fetch", "extract", "store"
     reason: str
     detail: str = ""
+
+
+@dataclass(frozen=True)
+class CacheEntry:
+    """What the last fetch of a feed or sitemap left behind (for conditional GET and backoff)."""
+
+    etag: str | None = None
+    last_modified: str | None = None
+    last_status: int | None = None
+    consecutive_failures: int = 0
+
+
+class HttpCache(Protocol):
+    """Validators and failure counts of feeds/sitemaps; `Store` implements it in SQL."""
+
+    def lookup(self, url: str) -> CacheEntry | None: ...
+
+    def record(
+        self, url: str, *, etag: str | None, last_modified: str | None, status: int | None, failed: bool
+    ) -> None: ...
+
+
+class MemoryHttpCache:
+    """In-process `HttpCache` for tests and the offline CLI."""
+
+    def __init__(self) -> None:
+        self.entries: dict[str, CacheEntry] = {}
+
+    def lookup(self, url: str) -> CacheEntry | None:
+        return self.entries.get(url)
+
+    def record(
+        self, url: str, *, etag: str | None, last_modified: str | None, status: int | None, failed: bool
+    ) -> None:
+        previous = self.entries.get(url) or CacheEntry()
+        if failed:
+            self.entries[url] = CacheEntry(previous.etag, previous.last_modified, status,
+                                           previous.consecutive_failures + 1)
+        else:
+            self.entries[url] = CacheEntry(etag or previous.etag if status == 304 else etag,
+                                           last_modified or previous.last_modified if status == 304 else last_modified,
+                                           status, 0)
