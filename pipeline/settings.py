@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from pipeline import __version__
 from pipeline.errors import ConfigError
@@ -52,7 +53,7 @@ class Settings:
     @classmethod
     def from_env(
         cls, env: Mapping[str, str] | None = None, **overrides: Any
-    ) -> "Settings":
+    ) -> Settings:
         """Build settings from NEWS_PIPELINE_* variables, DATABASE_URL, then overrides."""
         env = os.environ if env is None else env
         values: dict[str, Any] = {}
@@ -67,7 +68,7 @@ class Settings:
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)
 
-    def with_(self, **changes: Any) -> "Settings":
+    def with_(self, **changes: Any) -> Settings:
         """Return a copy with some fields changed."""
         return replace(self, **changes)
 

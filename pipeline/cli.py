@@ -1,0 +1,320 @@
+"""The `news-pipeline` command line: extract, run, reprocess, eval, db."""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import logging
+import sys
+from collections.abc import Sequence
+from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
+from typing import Any, TextIO
+
+from pipeline import __version__
+from pipeline.errors import ConfigError, DatabaseUnavailable, PipelineError
+from pipeline.models import PageHints, Window
+from pipeline.settings import Settings
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the console script; returns the exit status."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING,
+                        format="%(levelname)s %(name)s: %(message)s")
+    try:
+        return int(args.handler(args) or EXIT_OK)
+    except ConfigError as exc:
+        print(f"news-pipeline: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except DatabaseUnavailable as exc:
+        print(f"news-pipeline: database unavailable: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    except PipelineError as exc:
+        print(f"news-pipeline: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    except KeyboardInterrupt:
+        print("news-pipeline: interrupted", file=sys.stderr)
+        return 130
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="news-pipeline", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"news-pipeline {__version__}")
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging on stderr")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    _add_extract(commands)
+    _add_run(commands)
+    _add_reprocess(commands)
+    _add_eval(commands)
+    _add_db(commands)
+    _add_demo_site(commands)
+    return parser
+
+
+def _add_extract(commands: Any) -> None:
+    cmd = commands.add_parser("extract", help="print clean articles of files or URLs as JSON Lines")
+    cmd.add_argument("inputs", nargs="+", metavar="PATH_OR_URL", help=".html / .html.gz files or http(s) URLs")
+    cmd.add_argument("--url", help="the page URL of a file input (for relative links and metadata)")
+    cmd.set_defaults(handler=cmd_extract)
+
+
+def _add_run(commands: Any) -> None:
+    cmd = commands.add_parser("run", help="discover, fetch, extract and store a window's articles")
+    _add_sources_args(cmd)
+    _add_window_args(cmd, required=False)
+    cmd.add_argument("--refetch", action="store_true", help="fetch URLs again even if already stored")
+    cmd.add_argument("--backfill", action="store_true",
+                     help="a past window: no conditional GET, so unchanged feeds and sitemaps are read again")
+    cmd.add_argument("--json", action="store_true", help="print the run summary as JSON")
+    cmd.set_defaults(handler=cmd_run)
+
+
+def _add_reprocess(commands: Any) -> None:
+    cmd = commands.add_parser("reprocess", help="rebuild clean records of a window from stored raw pages")
+    _add_sources_args(cmd, required=False)
+    _add_window_args(cmd, required=True)
+    cmd.add_argument("--json", action="store_true", help="print the run summary as JSON")
+    cmd.set_defaults(handler=cmd_reprocess)
+
+
+def _add_eval(commands: Any) -> None:
+    cmd = commands.add_parser("eval", help="score extraction against a ground-truth dataset")
+    cmd.add_argument("--pages", type=Path, required=True, help="directory of <id>.html(.gz) pages")
+    cmd.add_argument("--truth", type=Path, required=True, help="ground-truth JSON {id: {url, articleBody}}")
+    cmd.add_argument("--predictions-out", type=Path, help="write predictions as JSON Lines here")
+    cmd.add_argument("--worst", type=int, default=10, help="how many worst pages to list")
+    cmd.set_defaults(handler=cmd_eval)
+
+
+def _add_db(commands: Any) -> None:
+    cmd = commands.add_parser("db", help="database maintenance")
+    db_commands = cmd.add_subparsers(dest="db_command", required=True, metavar="DB_COMMAND")
+    upgrade = db_commands.add_parser("upgrade", help="apply pending migrations (idempotent)")
+    upgrade.set_defaults(handler=cmd_db_upgrade)
+    url = db_commands.add_parser("url", help="print the database URL in use (password masked)")
+    url.set_defaults(handler=cmd_db_url)
+
+
+def _add_demo_site(commands: Any) -> None:
+    cmd = commands.add_parser("demo-site", help="serve a small offline news site on loopback (for demos)")
+    cmd.add_argument("--port", type=int, default=8765)
+    cmd.add_argument("--write-sources", type=Path, help="write a sources file pointing at the site here")
+    cmd.set_defaults(handler=cmd_demo_site)
+
+
+def _add_sources_args(cmd: argparse.ArgumentParser, required: bool = True) -> None:
+    cmd.add_argument("--sources", type=Path, help="sources YAML (default: $NEWS_PIPELINE_SOURCES)")
+    cmd.add_argument("--source", action="append", dest="source_names", metavar="NAME",
+                     help="only this source (repeatable)")
+
+
+def _add_window_args(cmd: argparse.ArgumentParser, required: bool) -> None:
+    cmd.add_argument("--date", type=_parse_day, help="one UTC day YYYY-MM-DD: the window [date, date+1)")
+    cmd.add_argument("--start", type=_parse_day, help="first UTC day of the window (inclusive)")
+    cmd.add_argument("--end", type=_parse_day, help="end of the window (exclusive), YYYY-MM-DD")
+    cmd.set_defaults(window_required=required)
+
+
+def _parse_day(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date YYYY-MM-DD") from None
+
+
+def window_from_args(args: argparse.Namespace) -> Window | None:
+    """--date D, or --start S --end E (end exclusive); None when neither is given and none is required."""
+    if args.date and (args.start or args.end):
+        raise ConfigError("give --date or --start/--end, not both")
+    if args.date:
+        start = datetime.combine(args.date, time(), UTC)
+        return Window(start, start + timedelta(days=1))
+    if args.start or args.end:
+        if not (args.start and args.end):
+            raise ConfigError("--start and --end go together")
+        if args.end <= args.start:
+            raise ConfigError(f"--end {args.end} must be after --start {args.start} (the end is exclusive)")
+        return Window(datetime.combine(args.start, time(), UTC),
+                      datetime.combine(args.end, time(), UTC))
+    if args.window_required:
+        raise ConfigError("give a window: --date YYYY-MM-DD or --start YYYY-MM-DD --end YYYY-MM-DD")
+    return None
+
+
+def cmd_extract(args: argparse.Namespace) -> int:
+    from pipeline.process import process_raw
+
+    settings = Settings.from_env()
+    status = EXIT_OK
+    for given in args.inputs:
+        try:
+            body, content_type, url, fetched_at = _read_input(given, args.url, settings)
+            article = process_raw(body, content_type, url, hints=PageHints(fetched_at=fetched_at),
+                                  time_limit=settings.extract_timeout)
+            _print_json({"input": given, **article_json(article)}, sys.stdout)
+        except PipelineError as exc:
+            status = EXIT_FAILED
+            _print_json({"input": given, "error": exc.reason, "detail": str(exc)}, sys.stdout)
+            print(f"news-pipeline: {given}: {exc}", file=sys.stderr)
+    return status
+
+
+def _read_input(given: str, url: str | None, settings: Settings) -> tuple[bytes, str | None, str, datetime | None]:
+    if given.startswith(("http://", "https://")):
+        from pipeline.fetch import Fetcher
+
+        with Fetcher(settings) as fetcher:
+            page = fetcher.fetch(given)
+        return page.body, page.content_type, page.final_url, page.fetched_at
+    path = Path(given)
+    try:
+        data = path.read_bytes()
+        if path.suffix == ".gz":
+            data = gzip.decompress(data)
+    except (OSError, EOFError, gzip.BadGzipFile) as exc:
+        raise ConfigError(f"cannot read {given}: {getattr(exc, 'strerror', None) or exc}") from None
+    return data, None, url or path.resolve().as_uri(), None
+
+
+def article_json(article: Any) -> dict[str, Any]:
+    """The public JSON shape of an article."""
+    return {
+        "url": article.canonical_url or article.url,
+        "title": article.title,
+        "body": article.body,
+        "published_at": article.published_at.isoformat() if article.published_at else None,
+        "date_signal": article.date_signal,
+        "authors": list(article.authors),
+        "language": article.language,
+        "word_count": article.word_count,
+        "extractor_version": article.extractor_version,
+        "method": article.method,
+    }
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from pipeline.ingest import run_ingest
+
+    settings = Settings.from_env(sources_path=args.sources, refetch=args.refetch or None)
+    window = window_from_args(args)
+    sources = _load_selected_sources(settings, args.source_names)
+    with _open_store(settings) as store:
+        with _progress_bar() as progress:
+            summary = run_ingest(settings, sources, window, store, conditional=not args.backfill, progress=progress)
+    _print_summary(summary, args.json)
+    return EXIT_OK
+
+
+def cmd_reprocess(args: argparse.Namespace) -> int:
+    from pipeline.ingest import run_reprocess
+    from pipeline.sources import load_sources, select_sources
+
+    settings = Settings.from_env(sources_path=args.sources)
+    window = window_from_args(args)
+    assert window is not None
+    configured = load_sources(settings.sources_path) if settings.sources_path else []
+    if args.source_names and configured:
+        select_sources(configured, args.source_names)
+    with _open_store(settings) as store:
+        with _progress_bar() as progress:
+            summary = run_reprocess(settings, window, store, source_names=args.source_names,
+                                    sources=configured, progress=progress)
+    _print_summary(summary, args.json)
+    return EXIT_OK
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    from pipeline.evaluate import run_eval
+
+    return run_eval(args.pages, args.truth, sys.stdout, predictions_out=args.predictions_out, worst=args.worst)
+
+
+def cmd_db_upgrade(args: argparse.Namespace) -> int:
+    settings = Settings.from_env()
+    with _open_store(settings, upgrade=False) as store:
+        applied = store.upgrade()
+    print("applied: " + ", ".join(applied) if applied else "database is up to date")
+    return EXIT_OK
+
+
+def cmd_db_url(args: argparse.Namespace) -> int:
+    from pipeline.embedded import resolve_database_url
+    from pipeline.store import mask_url
+
+    print(mask_url(resolve_database_url(Settings.from_env())))
+    return EXIT_OK
+
+
+def cmd_demo_site(args: argparse.Namespace) -> int:
+    from pipeline.demo import serve_demo_site
+
+    serve_demo_site(args.port, args.write_sources)
+    return EXIT_OK
+
+
+def _load_selected_sources(settings: Settings, names: list[str] | None) -> list[Any]:
+    from pipeline.sources import load_sources, select_sources
+
+    if settings.sources_path is None:
+        raise ConfigError("no sources file: pass --sources FILE or set NEWS_PIPELINE_SOURCES")
+    return select_sources(load_sources(settings.sources_path), names)
+
+
+class _open_store:
+    """Open the configured (or embedded) database and apply migrations."""
+
+    def __init__(self, settings: Settings, upgrade: bool = True) -> None:
+        self.settings, self.upgrade = settings, upgrade
+
+    def __enter__(self) -> Any:
+        from pipeline.embedded import resolve_database_url
+        from pipeline.store import Store
+
+        self.store = Store.open(resolve_database_url(self.settings))
+        if self.upgrade:
+            self.store.upgrade()
+        return self.store
+
+    def __exit__(self, *exc: object) -> None:
+        self.store.close()
+
+
+class _progress_bar:
+    """A one-line progress bar on stderr when it is a terminal; a no-op otherwise."""
+
+    def __enter__(self) -> Any:
+        self.active = sys.stderr.isatty()
+        return self.update if self.active else None
+
+    def update(self, done: int, total: int) -> None:
+        if total:
+            filled = int(30 * done / total)
+            sys.stderr.write(f"\r[{'#' * filled}{'.' * (30 - filled)}] {done}/{total} pages")
+        else:
+            sys.stderr.write(f"\r{done} pages")
+        sys.stderr.flush()
+
+    def __exit__(self, *exc: object) -> None:
+        if self.active:
+            sys.stderr.write("\n")
+
+
+def _print_summary(summary: Any, as_json: bool) -> None:
+    if as_json:
+        _print_json(summary.to_dict(), sys.stdout)
+    else:
+        print(summary.format_text())
+
+
+def _print_json(data: dict[str, Any], out: TextIO) -> None:
+    out.write(json.dumps(data, ensure_ascii=False, default=str) + "\n")
+    out.flush()
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,390 @@
+"""Orchestrate runs: discover → fetch → keep raw → extract → store, and reprocess from raw."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from pipeline.errors import PipelineError, SystemicFailure
+from pipeline.models import (
+    CleaningRules,
+    DiscoveredURL,
+    ExtractedArticle,
+    Failure,
+    FetchedPage,
+    PageHints,
+    Politeness,
+    Source,
+    Window,
+)
+from pipeline.settings import Settings
+from pipeline.summary import RunSummary
+from pipeline.workers import ExtractionJob, ExtractorPool
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[int, int], None]
+LEARN_SAMPLE = 200
+
+
+@dataclass(frozen=True)
+class Target:
+    """A URL to fetch, the source it belongs to and what discovery knew of it."""
+
+    url: str
+    source: Source
+    hints: PageHints
+
+
+def run_ingest(
+    settings: Settings,
+    sources: Sequence[Source],
+    window: Window | None,
+    store: Any,
+    *,
+    conditional: bool = True,
+    progress: Progress | None = None,
+) -> RunSummary:
+    """Ingest the window's articles of `sources` into `store`; returns the run summary."""
+    summary = RunSummary("ingest", window)
+    params = {"conditional": conditional, "refetch": settings.refetch}
+    summary.run_id = store.begin_run("ingest", window, [s.name for s in sources], params)
+    with _ledger(summary, store):
+        sources = [_with_learned_rules(source, store) for source in sources]
+        from pipeline.fetch import Fetcher
+
+        with Fetcher(settings, politeness_by_host(sources, settings)) as fetcher:
+            targets = discover_targets(settings, sources, window, store, fetcher, summary, conditional)
+            with ExtractorPool(settings) as pool:
+                _fetch_and_process(settings, targets, fetcher, pool, store, summary, progress)
+            summary.fetcher_stats = dict(getattr(fetcher, "stats", {}) or {})
+        _raise_if_systemic(summary)
+    return summary
+
+
+def run_reprocess(
+    settings: Settings,
+    window: Window,
+    store: Any,
+    *,
+    source_names: Sequence[str] | None = None,
+    sources: Sequence[Source] = (),
+    progress: Progress | None = None,
+) -> RunSummary:
+    """Rebuild clean records of `window` from stored raw pages with the current extractor; no network.
+
+    `source_names` limits the run (None: every source in the raw layer); `sources` supplies
+    per-source cleaning rules where the sources file is at hand.
+    """
+    from pipeline.process import EXTRACTOR_VERSION
+
+    summary = RunSummary("reprocess", window)
+    summary.run_id = store.begin_run("reprocess", window, list(source_names or []),
+                                     {"extractor_version": EXTRACTOR_VERSION})
+    with _ledger(summary, store):
+        configured = {s.name: s for s in sources}
+        rules: dict[str, CleaningRules] = {}
+        sink = _ArticleSink(store, summary, settings.batch_size)
+        with ExtractorPool(settings) as pool:
+            for record in store.iter_raw_pages(window, source_names):
+                summary.source(record.source).fetched += 1
+                if record.source not in rules:
+                    base = configured.get(record.source, Source(record.source, urls=("http://unused",)))
+                    rules[record.source] = _with_learned_rules(base, store).rules
+                job = ExtractionJob(record.url, record.source, record.id, record.fetched_at, record.final_url,
+                                    record.body, _content_type(record.headers), rules[record.source],
+                                    record.hints)
+                for done in pool.submit(job):
+                    sink.add(done)
+                if progress:
+                    progress(summary.total("fetched"), 0)
+            for done in pool.drain():
+                sink.add(done)
+        sink.flush()
+    return summary
+
+
+def _content_type(headers: dict[str, str]) -> str:
+    lowered = {k.lower(): v for k, v in (headers or {}).items()}
+    return lowered.get("content-type", "")
+
+
+def discover_targets(
+    settings: Settings,
+    sources: Sequence[Source],
+    window: Window | None,
+    store: Any,
+    fetcher: Any,
+    summary: RunSummary,
+    conditional: bool,
+) -> list[Target]:
+    """Discover every source, keep each URL once, and drop URLs already stored (unless refetching)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from pipeline.discover import discover_source
+
+    def one(source: Source) -> tuple[Source, Any]:
+        return source, discover_source(source, fetcher, window, store, settings, conditional=conditional)
+
+    targets: dict[str, Target] = {}
+    failures: list[Failure] = []
+    with ThreadPoolExecutor(max_workers=max(1, min(len(sources), settings.fetch_workers))) as executor:
+        for source, found in executor.map(one, sources):
+            stats = summary.source(source.name)
+            stats.not_modified += len(found.not_modified)
+            stats.backed_off.extend(found.backed_off)
+            for failure in found.failures:
+                stats.failures[f"discover:{failure.reason}"] += 1
+            failures.extend(found.failures)
+            for item in found.urls:
+                if item.url not in targets:
+                    targets[item.url] = Target(item.url, source, _hints(item))
+                    stats.discovered += 1
+    if failures:
+        store.record_failures(summary.run_id, failures)
+    return _drop_known(settings, list(targets.values()), store, summary)
+
+
+def politeness_by_host(sources: Iterable[Source], settings: Settings) -> dict[str, Politeness]:
+    """Per-host politeness overrides from the sources that set one."""
+    overrides: dict[str, Politeness] = {}
+    for source in sources:
+        if source.politeness is None:
+            continue
+        for url in (*source.feeds, *source.sitemaps, *source.urls, *source.homepages):
+            overrides[urlsplit(url).hostname or ""] = source.politeness
+    return overrides
+
+
+def choose_article_url(article: ExtractedArticle, final_url: str) -> ExtractedArticle:
+    """Key the article by its rel=canonical when it is a real page of the same site, else by the final URL."""
+    from pipeline.urls import canonicalise_url
+
+    page_url = canonicalise_url(final_url)
+    canonical = article.canonical_url
+    if canonical:
+        try:
+            canonical = canonicalise_url(canonical, base=final_url)
+        except (ValueError, PipelineError):
+            canonical = None
+    if not canonical or not _same_site(canonical, page_url) or urlsplit(canonical).path in ("", "/"):
+        canonical = page_url
+    return replace(article, url=page_url, canonical_url=canonical)
+
+
+def _same_site(a: str, b: str) -> bool:
+    host_a, host_b = (urlsplit(u).hostname or "" for u in (a, b))
+    strip = lambda h: h[4:] if h.startswith("www.") else h  # noqa: E731
+    return strip(host_a) == strip(host_b)
+
+
+def _hints(item: DiscoveredURL) -> PageHints:
+    return PageHints(published_at=item.published_at, date_signal=item.date_signal, title=item.title)
+
+
+def _drop_known(settings: Settings, targets: list[Target], store: Any, summary: RunSummary) -> list[Target]:
+    if settings.refetch or not targets:
+        return targets
+    known = store.known_urls([t.url for t in targets])
+    for target in targets:
+        if target.url in known:
+            summary.source(target.source.name).skipped_known += 1
+    return [t for t in targets if t.url not in known]
+
+
+def _with_learned_rules(source: Source, store: Any) -> Source:
+    learned = store.learned_lines(source.name)
+    return replace(source, rules=replace(source.rules, learned_lines=frozenset(learned)))
+
+
+def _fetch_and_process(
+    settings: Settings,
+    targets: list[Target],
+    fetcher: Any,
+    pool: ExtractorPool,
+    store: Any,
+    summary: RunSummary,
+    progress: Progress | None,
+) -> None:
+    """Fetch every target; save raw pages in batches first, then extract and store articles."""
+    from pipeline.fetch import fetch_many
+
+    by_url = {t.url: t for t in targets}
+    raw = _RawSink(store, summary, settings.batch_size, pool)
+    sink = _ArticleSink(store, summary, settings.batch_size)
+    failures: list[Failure] = []
+    done = 0
+    for url, result in fetch_many(fetcher, _interleave_hosts(targets), settings.fetch_workers):
+        target = by_url[url]
+        if isinstance(result, PipelineError):
+            summary.source(target.source.name).failures[f"fetch:{result.reason}"] += 1
+            failures.append(Failure(url, target.source.name, "fetch", result.reason, str(result)))
+        else:
+            summary.source(target.source.name).fetched += 1
+            for finished in raw.add(target, result):
+                sink.add(finished)
+        done += 1
+        if progress:
+            progress(done, len(targets))
+        if len(failures) >= settings.batch_size:
+            store.record_failures(summary.run_id, failures)
+            failures = []
+    for finished in raw.flush():
+        sink.add(finished)
+    for finished in pool.drain():
+        sink.add(finished)
+    sink.flush()
+    if failures:
+        store.record_failures(summary.run_id, failures)
+    sink.learn_boilerplate()
+
+
+def _interleave_hosts(targets: Sequence[Target]) -> Iterator[str]:
+    """Round-robin the URLs by host so no host's queue blocks the others."""
+    queues: dict[str, list[str]] = {}
+    for target in targets:
+        queues.setdefault(urlsplit(target.url).hostname or "", []).append(target.url)
+    lists = list(queues.values())
+    for i in range(max((len(q) for q in lists), default=0)):
+        for queue in lists:
+            if i < len(queue):
+                yield queue[i]
+
+
+class _RawSink:
+    """Buffer fetched pages, save them to the raw layer in batches, then hand them to extraction."""
+
+    def __init__(self, store: Any, summary: RunSummary, batch_size: int, pool: ExtractorPool) -> None:
+        self.store, self.summary, self.batch_size, self.pool = store, summary, batch_size, pool
+        self.pending: list[tuple[Target, FetchedPage]] = []
+
+    def add(self, target: Target, page: FetchedPage) -> list[Any]:
+        self.pending.append((target, page))
+        return self.flush() if len(self.pending) >= self.batch_size else []
+
+    def flush(self) -> list[Any]:
+        if not self.pending:
+            return []
+        batch, self.pending = self.pending, []
+        ids = self.store.save_raw_pages(self.summary.run_id, [(t.source.name, page) for t, page in batch])
+        finished: list[Any] = []
+        for (target, page), raw_id in zip(batch, ids, strict=False):
+            hints = replace(target.hints, fetched_at=page.fetched_at)
+            job = ExtractionJob(target.url, target.source.name, raw_id, page.fetched_at, page.final_url,
+                                page.body, page.content_type, target.source.rules, hints)
+            finished.extend(self.pool.submit(job))
+        return finished
+
+
+class _ArticleSink:
+    """Collect extraction results; store articles and failures in bulk batches."""
+
+    def __init__(self, store: Any, summary: RunSummary, batch_size: int) -> None:
+        self.store, self.summary, self.batch_size = store, summary, batch_size
+        self.articles: list[Any] = []
+        self.failures: list[Failure] = []
+        self.samples: dict[str, list[str]] = {}
+
+    def add(self, result: Any) -> None:
+        from pipeline.store import ArticleInput
+
+        job, outcome = result
+        if isinstance(outcome, Failure):
+            self.summary.source(job.source).failures[f"extract:{outcome.reason}"] += 1
+            self.failures.append(outcome)
+        else:
+            article = choose_article_url(outcome, job.final_url)
+            self.articles.append(ArticleInput(job.source, job.raw_page_id, job.fetched_at, article))
+            sample = self.samples.setdefault(job.source, [])
+            if len(sample) < LEARN_SAMPLE:
+                sample.append(article.body)
+        if len(self.articles) >= self.batch_size or len(self.failures) >= self.batch_size:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.articles:
+            batch, self.articles = self.articles, []
+            counts = self.store.save_articles(self.summary.run_id, batch)
+            self._count(batch, counts)
+        if self.failures:
+            batch_f, self.failures = self.failures, []
+            self.store.record_failures(self.summary.run_id, batch_f)
+
+    def _count(self, batch: list[Any], counts: Any) -> None:
+        per_source = getattr(counts, "per_source", None)
+        if per_source:
+            for name, c in per_source.items():
+                stats = self.summary.source(name)
+                stats.inserted += c.inserted
+                stats.updated += c.updated
+                stats.unchanged += c.unchanged
+                stats.duplicates += c.duplicates
+            return
+        name = batch[0].source if len({item.source for item in batch}) == 1 else None
+        stats = self.summary.source(name or "*")
+        stats.inserted += counts.inserted
+        stats.updated += counts.updated
+        stats.unchanged += counts.unchanged
+        stats.duplicates += counts.duplicates
+
+    def learn_boilerplate(self) -> None:
+        """Learn each source's repeated lines from this run's bodies; stored per source, reversible."""
+        from pipeline.clean import learn_boilerplate
+
+        for source, bodies in self.samples.items():
+            lines = learn_boilerplate(bodies)
+            if lines:
+                self.store.save_learned_lines(source, lines)
+
+
+class _ledger:
+    """Context manager that closes the run in the ledger with its status, even on failure."""
+
+    def __init__(self, summary: RunSummary, store: Any) -> None:
+        self.summary, self.store, self.started = summary, store, time.monotonic()
+
+    def __enter__(self) -> _ledger:
+        return self
+
+    def __exit__(self, exc_type: Any, exc: BaseException | None, tb: Any) -> None:
+        self.summary.seconds = time.monotonic() - self.started
+        self.summary.status = "success" if exc is None else "failed"
+        stats = self.summary.to_dict()
+        if exc is not None:
+            stats["error"] = f"{type(exc).__name__}: {exc}"
+        try:
+            self.store.end_run(self.summary.run_id, self.summary.status, stats)
+        except PipelineError as ledger_error:
+            if exc is None:
+                raise
+            log.warning("could not close run %s in the ledger: %s", self.summary.run_id, ledger_error)
+
+
+def _raise_if_systemic(summary: RunSummary) -> None:
+    """Every fetch failing is a systemic problem (network down, blocked): raise so Airflow retries."""
+    fetched = summary.total("fetched")
+    fetch_failures = sum(n for reason, n in summary.failures_by_reason().items() if reason.startswith("fetch:"))
+    if fetch_failures >= 5 and fetched == 0:
+        raise SystemicFailure(f"all {fetch_failures} fetches failed: {dict(summary.failures_by_reason())}")
+
+
+def default_window_for(day: datetime) -> Window:
+    """The one-day window starting at `day` (UTC midnight)."""
+    from datetime import timedelta
+
+    start = day.replace(hour=0, minute=0, second=0, microsecond=0)
+    return Window(start, start + timedelta(days=1))
+
+
+def sources_path_or_default(path: Path | None) -> Path:
+    from pipeline.errors import ConfigError
+
+    if path is None:
+        raise ConfigError("no sources file: pass --sources FILE or set NEWS_PIPELINE_SOURCES")
+    return path
