@@ -96,8 +96,8 @@ class RunSummary:
         for name, s in sorted(self.sources.items()):
             backed = f"  backed off: {len(s.backed_off)}" if s.backed_off else ""
             lines.append(f"{name:<24}{s.discovered:>11}{s.fetched:>9}{s.stored:>8}{s.unchanged:>10}{s.failed:>8}{backed}")
-        lines.append(f"{'TOTAL':<24}{self.total('discovered'):>11}{self.total('fetched'):>9}{self.total('inserted') + self.total('updated'):>8}"
-                     f"{self.total('unchanged'):>10}{self.total('failed'):>8}")
+        lines.append(f"{'TOTAL':<24}{self.total('discovered'):>11}{self.total('fetched'):>9}"
+                     f"{self.total('stored'):>8}{self.total('unchanged'):>10}{self.total('failed'):>8}")
         reasons = self.failures_by_reason()
         if reasons:
             lines.append("failed by reason: " + ", ".join(f"{r}={n}" for r, n in reasons.most_common()))
