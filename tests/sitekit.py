@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import gzip
+import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Callable, Union
+from typing import Union
 
 
 @dataclass
@@ -23,6 +25,14 @@ class Response:
 
     def payload(self) -> bytes:
         return self.body if isinstance(self.body, bytes) else self.body.encode(self.charset)
+
+
+class _QuietServer(ThreadingHTTPServer):
+    """Does not print tracebacks when a client hangs up early (tests do that on purpose)."""
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        if not isinstance(sys.exc_info()[1], (ConnectionError, TimeoutError)):
+            super().handle_error(request, client_address)  # type: ignore[arg-type]
 
 
 Handler = Callable[["RequestInfo"], Response]
@@ -46,12 +56,14 @@ class Site:
     lists what was asked, in order, so tests can assert counts and ordering.
     """
 
-    def __init__(self, routes: dict[str, Route] | None = None, latency: float = 0.0) -> None:
+    def __init__(self, routes: dict[str, Route] | None = None, latency: float = 0.0,
+                 host: str = "127.0.0.1") -> None:
         self.routes: dict[str, Route] = dict(routes or {})
         self.latency = latency
+        self.host = host
         self.requests: list[RequestInfo] = []
         self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
+        self._server = _QuietServer((host, 0), self._handler_class())
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
@@ -61,7 +73,7 @@ class Site:
 
     @property
     def base(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"http://{self.host}:{self.port}"
 
     def url(self, path: str) -> str:
         return self.base + path
@@ -70,7 +82,7 @@ class Site:
         """How many times `path` (without query) was requested."""
         return sum(1 for r in self.requests if r.path.split("?")[0] == path)
 
-    def __enter__(self) -> "Site":
+    def __enter__(self) -> Site:
         self._thread.start()
         return self
 
@@ -97,7 +109,7 @@ class Site:
             def do_GET(self) -> None:  # noqa: N802 - http.server naming
                 info = RequestInfo("GET", self.path, dict(self.headers.items()), time.monotonic())
                 site._record(info)
-                response = site._resolve(info)
+                response = _conditional(site._resolve(info), info.headers)
                 delay = site.latency + response.delay
                 if delay:
                     time.sleep(delay)
@@ -120,6 +132,19 @@ class Site:
                 pass
 
         return _Handler
+
+
+def _conditional(response: Response, headers: dict[str, str]) -> Response:
+    """Answer 304 when the request's validators match the response's ETag / Last-Modified."""
+    if response.status != 200:
+        return response
+    lowered = {k.lower(): v for k, v in headers.items()}
+    declared = {k.lower(): v for k, v in response.headers.items()}
+    etag, modified = declared.get("etag"), declared.get("last-modified")
+    if (etag and lowered.get("if-none-match") == etag) or (
+            modified and not lowered.get("if-none-match") and lowered.get("if-modified-since") == modified):
+        return Response(b"", status=304, headers=dict(response.headers), content_type="", delay=response.delay)
+    return response
 
 
 def gzipped(data: Union[str, bytes]) -> bytes:
