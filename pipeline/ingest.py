@@ -134,6 +134,7 @@ def discover_targets(
 
     targets: dict[str, Target] = {}
     failures: list[Failure] = []
+    found_urls: list[DiscoveredURL] = []
     with ThreadPoolExecutor(max_workers=max(1, min(len(sources), settings.fetch_workers))) as executor:
         for source, found in executor.map(one, sources):
             stats = summary.source(source.name)
@@ -142,10 +143,12 @@ def discover_targets(
             for failure in found.failures:
                 stats.failures[f"discover:{failure.reason}"] += 1
             failures.extend(found.failures)
+            found_urls.extend(found.urls)
             for item in found.urls:
                 if item.url not in targets:
                     targets[item.url] = Target(item.url, source, _hints(item))
                     stats.discovered += 1
+    store.save_discovered(summary.run_id, found_urls)
     if failures:
         store.record_failures(summary.run_id, failures)
     return _drop_known(settings, list(targets.values()), store, summary)

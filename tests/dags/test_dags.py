@@ -1,0 +1,113 @@
+"""DAG tests with a real Airflow: DagBag import, and dag.test() end to end into PostgreSQL."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from tests.newsite import Story, build_site, sources_yaml
+
+pytestmark = pytest.mark.airflow
+REPO = Path(__file__).resolve().parents[2]
+UTC = timezone.utc
+D1 = datetime(2026, 11, 18, tzinfo=UTC)
+D2 = D1 + timedelta(days=1)
+HEAVY = ("pipeline.ingest", "pipeline.store", "pipeline.fetch", "trafilatura", "sqlalchemy", "requests", "lxml")
+
+
+def test_dagbag_imports_every_dag_without_errors(airflow_db: Path) -> None:
+    from airflow.dag_processing.dagbag import DagBag
+
+    bag = DagBag(dag_folder=str(REPO / "dags"), include_examples=False)
+    assert bag.import_errors == {}
+    assert {"news_ingest_daily", "news_reprocess"} <= set(bag.dag_ids)
+    daily = bag.get_dag("news_ingest_daily")
+    assert {t.task_id for t in daily.tasks} == {"plan", "ingest", "check"}
+    assert daily.get_task("ingest").pool == "news_fetch"
+    assert daily.default_args["retries"] >= 1 and daily.default_args["retry_exponential_backoff"] is True
+    assert set(daily.params.keys()) >= {"sources_file", "sources", "start_date", "end_date"}
+
+
+@pytest.mark.parametrize("dag_file", ["news_ingest_daily.py", "news_reprocess.py"])
+def test_dag_files_import_nothing_heavy(dag_file: str) -> None:
+    code = ("import importlib.util, json, sys\n"
+            f"spec = importlib.util.spec_from_file_location('d', {str(REPO / 'dags' / dag_file)!r})\n"
+            "spec.loader.exec_module(importlib.util.module_from_spec(spec))\n"
+            f"print(json.dumps([m for m in {list(HEAVY)!r} if m in sys.modules]))\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=os.environ.copy())
+    assert json.loads(out.stdout.strip().splitlines()[-1]) == []
+
+
+def _stories() -> tuple[list[Story], list[Story]]:
+    day1 = [Story("d1-harbour", "Harbour power station opens", D1 + timedelta(hours=4)),
+            Story("d1-rail", "Rail line reopens after rebuild", D1 + timedelta(hours=15), layout="wordpress")]
+    day2 = [Story("d2-barley", "Farmers test drought-resistant barley", D2 + timedelta(hours=2)),
+            Story("d2-library", "Library lends telescopes", D2 + timedelta(hours=22), layout="wordpress")]
+    return day1, day2
+
+
+def _articles(url: str, base: str) -> list[tuple]:
+    engine = sa.create_engine(url)
+    with engine.connect() as conn:
+        rows = conn.execute(sa.text("SELECT url, source, title, published_at FROM articles WHERE url LIKE :b "
+                                    "ORDER BY url"), {"b": base + "%"}).all()
+    engine.dispose()
+    return [tuple(r) for r in rows]
+
+
+def test_daily_dag_ingests_each_window_and_a_rerun_adds_nothing(airflow_db: Path, database_url: str, tmp_path: Path,
+                                                              monkeypatch) -> None:
+    day1, day2 = _stories()
+    site = build_site(day1 + day2[:1], day2[1:])
+    with site:
+        sources = tmp_path / "sources.yaml"
+        sources.write_text(sources_yaml(site.base), encoding="utf-8")
+        monkeypatch.setenv("DATABASE_URL", database_url)
+        monkeypatch.setenv("NEWS_PIPELINE_EXTRACT_WORKERS", "1")
+        from airflow.dag_processing.dagbag import DagBag
+
+        dag = DagBag(dag_folder=str(REPO / "dags"), include_examples=False).get_dag("news_ingest_daily")
+        conf = {"sources_file": str(sources)}
+
+        run1 = dag.test(logical_date=D1, run_conf=conf)
+        assert run1.state == "success"
+        first = _articles(database_url, site.base)
+        assert sorted(r[2] for r in first) == sorted(s.title for s in day1)
+        assert all(D1 <= r[3] < D2 for r in first)
+
+        run2 = dag.test(logical_date=D2, run_conf=conf)
+        assert run2.state == "success"
+        both = _articles(database_url, site.base)
+        assert sorted(r[2] for r in both) == sorted(s.title for s in day1 + day2)
+        assert {r[1] for r in both if "d2-library" in r[0]} == {"herald-sitemap"}
+
+        hits = len(site.requests)
+        rerun = dag.test(logical_date=D1, run_conf=conf)
+        assert rerun.state == "success"
+        assert _articles(database_url, site.base) == both, "a rerun of a day must not add or change rows"
+        page_hits_after = [r for r in site.requests[hits:] if r.path.startswith("/news/")]
+        assert page_hits_after == [], "stored articles are not fetched again"
+
+
+def test_check_task_fails_the_run_when_a_source_yields_nothing(airflow_db: Path, database_url: str, tmp_path: Path,
+                                                              monkeypatch) -> None:
+    site = build_site([], [])
+    with site:
+        sources = tmp_path / "sources.yaml"
+        sources.write_text(f"- name: silent\n  feeds: [{site.base}/feed.xml]\n", encoding="utf-8")
+        monkeypatch.setenv("DATABASE_URL", database_url)
+        from airflow.dag_processing.dagbag import DagBag
+
+        dag = DagBag(dag_folder=str(REPO / "dags"), include_examples=False).get_dag("news_ingest_daily")
+        run = dag.test(logical_date=D1 - timedelta(days=5), run_conf={"sources_file": str(sources)})
+        states = {ti.task_id: ti.state for ti in run.get_task_instances()}
+        assert states["ingest"] == "success"
+        assert states["check"] == "failed"
+        assert run.state == "failed"
