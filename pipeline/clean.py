@@ -1,0 +1,297 @@
+"""Boilerplate removal by structure (HTML tree) and by pattern (text lines), plus learned lines."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from functools import lru_cache
+
+from cssselect import GenericTranslator, SelectorError
+from lxml import etree
+from lxml.html import HtmlElement
+
+from pipeline.errors import ConfigError, ExtractError
+from pipeline.models import CleaningRules
+
+# --- structure: containers whose class/id names them as page furniture -------------------------
+_FURNITURE_NAME = re.compile(
+    r"(?:^|[-_\s])(?:share|sharing|social|sharebar|share-?tools|newsletter|subscribe|subscription|signup|"
+    r"sign-up|cookie|cookies|consent|gdpr|related|recommended|recirc|read-?more|more-?stories|"
+    r"also-?read|read-?also|promo|outbrain|taboola|post-?nav|post-?navigation|prev-?next|"
+    r"pagination|breadcrumbs?|summary-?widget|tldr-?widget|ai-?summary)(?:$|[-_\s])",
+    re.IGNORECASE,
+)
+_NEVER_DROP = {"html", "body", "main", "article"}
+_FURNITURE_MAX_CHARS = 600
+_FURNITURE_LINK_DENSITY = 0.5
+_TEXT_BLOCKS = ("p", "div", "li", "section", "aside", "span", "a", "h2", "h3", "h4", "h5", "h6",
+                "button", "strong", "b", "td", "dt", "dd", "figcaption", "blockquote")
+
+# --- text: lines that are navigation, calls to action or promos in any markup ------------------
+_CTA_LINE = re.compile(
+    r"""^(?:
+        no\ time\ to\ read\??|get\ (?:a|the)\ summary|summari[sz]e\ (?:this|the)\ article|
+        (?:show|hide|view)\ (?:the\ )?summary|listen\ to\ (?:this|the)\ (?:article|story)|
+        advertisement|advertising|sponsored(?:\ content)?|ad|
+        share(?:\ this)?(?:\ (?:article|story|post|page))?(?:\ on\ \w+)?:?|
+        (?:share|tweet|post|email|print|pin)\ (?:on|via|to)\ \w+|
+        (?:facebook|twitter|linkedin|whatsapp|pinterest|reddit|email|print|telegram|copy\ link)
+            (?:\s*[|·,/]\s*\w+)*|
+        (?:previous|prev|next|older|newer)\ (?:article|post|story|page|entry|item)s?\s*[:»«›‹>|<-]*|
+        [«‹<]?\s*(?:previous|prev|next|older|newer)\s*[»›>]?|
+        back\ to\ top|skip\ to\ (?:main\ )?content|
+        (?:sign\ up|subscribe)(?:\ now|\ today|\ here)?[.!]?|
+        (?:we|this\ (?:site|website))\ uses?\ cookies\b.*|
+        accept(?:\ all)?\ cookies|cookie\ (?:settings|policy|preferences)|
+        (?:read|see|view)\ (?:more|also|next|the\ full\ story|full\ article|comments?)[:.!…]*|
+        (?:also\ read|read\ also|related(?:\ (?:articles?|stories|posts|content|coverage|links))?|
+           more\ (?:stories|news|from\ \w+(?:\ \w+)?)|recommended(?:\ for\ you)?|you\ may\ also\ like|
+           you\ might\ also\ like|most\ (?:read|popular|viewed)|trending(?:\ now)?|don'?t\ miss|
+           top\ stories|latest\ news|editor'?s\ picks?|what\ to\ read\ next|more\ on\ this\ story)[:.]*|
+        \d+\ comments?|comments?|leave\ a\ (?:comment|reply)|post\ a\ comment|
+        tags?:.*|filed\ under:?.*|topics?:.*|categories?:.*
+    )$""",
+    re.IGNORECASE | re.VERBOSE,
+)
+# A line that starts with a promo label followed by a linked headline: "Read more: ...".
+_PROMO_PREFIX = re.compile(
+    r"^(?:read\ (?:more|also|next)|also\ read|see\ also|related(?:\ (?:article|story|coverage))?|"
+    r"more|recommended|watch|listen|previous\ (?:article|post|story)|next\ (?:article|post|story)|"
+    r"click\ here|must\ read|don'?t\ miss|(?:you\ )?might\ also\ like)\s*(?:[:|»›>–—-])\s*\S.*$",
+    re.IGNORECASE | re.VERBOSE,
+)
+_NEWSLETTER = re.compile(
+    r"\b(?:sign(?:ing)?\ up\ (?:for|to)|subscribe\ to|subscribing\ to|delivered\ (?:straight\ )?to\ your\ "
+    r"inbox|get\ (?:our|the)\ \w+(?:\ \w+)?\ newsletter|join\ our\ (?:mailing\ list|newsletter)|"
+    r"enter\ your\ email|newsletter\ sign[- ]?up)\b",
+    re.IGNORECASE | re.VERBOSE,
+)
+_COPYRIGHT = re.compile(
+    r"(?:^(?:©|\(c\)|copyright\s*(?:©|\(c\)|\d{4}))|all\ rights\ reserved|"
+    r"may\ not\ be\ (?:published|reproduced|redistributed)|"
+    r"(?:rewritten|broadcast)\ or\ redistributed|without\ (?:the\ )?(?:prior\ )?written\ permission|"
+    r"reprints?\ (?:and|&)\ permissions|this\ (?:article|story)\ (?:was\ )?(?:originally\ )?"
+    r"(?:first\ )?(?:appeared|published)\ (?:on|in|at)\b)",
+    re.IGNORECASE | re.VERBOSE,
+)
+_NAV_LABEL = re.compile(
+    r"^[«‹<]?\s*(?:previous|prev|next|older|newer)(?:\ (?:article|post|story|entry|item))?\s*[»›>:]?$",
+    re.IGNORECASE,
+)
+_PROMO_HEADING = re.compile(
+    r"^(?:related(?:\ (?:articles?|stories|posts|content|coverage|links))?|read\ (?:more|also|next)|"
+    r"also\ read|more\ (?:stories|news|from\ .{1,40})|recommended(?:\ for\ you)?|you\ may\ also\ like|"
+    r"you\ might\ also\ like|most\ (?:read|popular|viewed)(?:\ in\ .{1,30})?|trending(?:\ now)?|"
+    r"don'?t\ miss|top\ stories|latest\ news|editor'?s\ picks?|what\ to\ read\ next|"
+    r"more\ on\ this\ story|see\ also)[:.]*$",
+    re.IGNORECASE | re.VERBOSE,
+)
+_SENTENCE_END = re.compile(r"[.!?…:;\"'”’)\]]$")
+_WORD = re.compile(r"\w+")
+_SHORT_LINE_WORDS = 14
+_HEADLINE_WORDS = 25
+_PROMO_RUN = 8  # headlines dropped after a "Related stories" heading
+
+
+def validate_rules(rules: CleaningRules) -> None:
+    """Raise ConfigError for a CSS selector or line pattern that does not compile."""
+    for selector in rules.drop_selectors:
+        try:
+            _css_xpath(selector)
+        except SelectorError as exc:
+            raise ConfigError(f"invalid drop_selectors entry {selector!r}: {exc}") from None
+    for pattern in rules.drop_line_patterns:
+        try:
+            re.compile(pattern)
+        except re.error as exc:
+            raise ConfigError(f"invalid drop_line_patterns entry {pattern!r}: {exc}") from None
+
+
+@lru_cache(maxsize=512)
+def _css_xpath(selector: str) -> etree.XPath:
+    return etree.XPath(GenericTranslator().css_to_xpath(selector))
+
+
+@lru_cache(maxsize=256)
+def _line_regex(pattern: str) -> re.Pattern[str]:
+    return re.compile(pattern, re.IGNORECASE)
+
+
+# --- the tree pass ------------------------------------------------------------------------------
+def prune_tree(tree: HtmlElement, rules: CleaningRules = CleaningRules()) -> list[str]:
+    """Remove page furniture from `tree` in place; return what was removed (for the record)."""
+    removed = _drop_selected(tree, rules.drop_selectors)
+    removed += _drop_furniture(tree)
+    return removed
+
+
+def _drop_selected(tree: HtmlElement, selectors: Iterable[str]) -> list[str]:
+    removed = []
+    for selector in selectors:
+        try:
+            nodes = _css_xpath(selector)(tree)
+        except SelectorError as exc:
+            raise ExtractError(f"bad drop selector {selector!r}: {exc}", reason="bad_rule") from None
+        for node in nodes:
+            if isinstance(node, etree._Element) and node.getparent() is not None:
+                _remove(node)
+                removed.append(f"selector:{selector}")
+    return removed
+
+
+def _names(node: etree._Element) -> str:
+    return f"{node.get('class', '')} {node.get('id', '')}".strip()
+
+
+def _drop_furniture(tree: HtmlElement) -> list[str]:
+    """Drop short or link-dense containers whose class/id names them share/newsletter/related/..."""
+    removed = []
+    for node in list(tree.iter("div", "section", "aside", "ul", "nav", "p", "span", "footer", "form")):
+        if node.getparent() is None or not _is_attached(node, tree):
+            continue
+        names = _names(node)
+        if not names or not _FURNITURE_NAME.search(names) or node.tag in _NEVER_DROP:
+            continue
+        text = " ".join(node.itertext())
+        if len(text) <= _FURNITURE_MAX_CHARS or _link_density(node, text) >= _FURNITURE_LINK_DENSITY:
+            _remove(node)
+            removed.append(f"furniture:{names[:40]}")
+    return removed
+
+
+def _is_attached(node: etree._Element, root: etree._Element) -> bool:
+    for ancestor in node.iterancestors():
+        if ancestor is root:
+            return True
+    return node is root
+
+
+def _link_density(node: etree._Element, text: str) -> float:
+    linked = sum(len(" ".join(a.itertext())) for a in node.iter("a"))
+    return linked / max(1, len(text))
+
+
+def _remove(node: etree._Element) -> None:
+    """Remove a node but keep its tail text in the document."""
+    parent = node.getparent()
+    if parent is None:
+        return
+    if node.tail:
+        previous = node.getprevious()
+        if previous is not None:
+            previous.tail = (previous.tail or "") + node.tail
+        else:
+            parent.text = (parent.text or "") + node.tail
+    parent.remove(node)
+
+
+# --- the text pass ------------------------------------------------------------------------------
+def line_key(line: str) -> str:
+    """The form under which lines are compared for learned boilerplate."""
+    return " ".join(_WORD.findall(line.casefold()))
+
+
+def is_furniture_line(line: str) -> bool:
+    """True for a navigation / call-to-action / promo / newsletter / copyright line."""
+    text = line.strip()
+    if not text:
+        return True
+    if _CTA_LINE.match(text) or _PROMO_PREFIX.match(text):
+        return True
+    words = len(_WORD.findall(text))
+    if words <= 40 and _NEWSLETTER.search(text):
+        return True
+    return words <= 60 and bool(_COPYRIGHT.search(text))
+
+
+def _headline_like(line: str) -> bool:
+    words = len(_WORD.findall(line))
+    return 0 < words <= _HEADLINE_WORDS and not line.rstrip().endswith((".", "!", "?\"", ".\"", ".”"))
+
+
+# Short calls to action that can be glued to the start or end of a line by the markup.
+_EDGE_PHRASE = (
+    r"(?:no\ time\ to\ read\??|get\ (?:a|the)\ summary|(?:show|hide|view)\ (?:the\ )?summary|"
+    r"listen\ to\ (?:this|the)\ (?:article|story)|advertisement|"
+    r"share\ (?:this\ )?(?:article|story|post|page)|"
+    r"(?:previous|prev|next|older|newer)\ (?:article|post|story|entry)|read\ more|continue\ reading)"
+)
+_EDGE_PREFIX = re.compile(r"^\s*[«‹<]?\s*" + _EDGE_PHRASE + r"(?:\s*[:?!.|»›>]+\s*|\s+|$)",
+                          re.IGNORECASE | re.VERBOSE)
+_EDGE_SUFFIX = re.compile(r"(?:^|\s+|[.?!]\s*)[«‹<]?\s*" + _EDGE_PHRASE + r"\s*[:?!.|»›>]*\s*$",
+                          re.IGNORECASE | re.VERBOSE)
+_NAV_WORDS = re.compile(r"(?:previous|prev|next|older|newer)\b", re.IGNORECASE)
+
+
+def _strip_edges(line: str) -> tuple[str, bool, bool]:
+    """Remove calls to action glued to the edges of a line.
+
+    Returns (rest, nav_at_start, nav_at_end): a "Previous/Next Article" label at the start
+    means the rest is the neighbour headline; at the end, the next line is.
+    """
+    nav_start = nav_end = False
+    for _ in range(6):
+        match = _EDGE_PREFIX.match(line)
+        if not match or match.end() == 0:
+            break
+        nav_start |= bool(_NAV_WORDS.search(match.group(0)))
+        line = line[match.end():]
+    for _ in range(6):
+        match = _EDGE_SUFFIX.search(line)
+        if not match or match.start() == len(line):
+            break
+        nav_end |= bool(_NAV_WORDS.search(match.group(0)))
+        line = line[:match.start()] + (match.group(0)[:1] if match.group(0)[:1] in ".?!" else "")
+    return line.strip(), nav_start, nav_end
+
+
+def clean_paragraphs(paragraphs: Sequence[str], rules: CleaningRules = CleaningRules()) -> list[str]:
+    """Drop furniture lines, previous/next navigation with its neighbour headlines, promo
+    headings with the headlines listed under them, per-source line patterns and learned lines."""
+    patterns = [_line_regex(p) for p in rules.drop_line_patterns]
+    learned = {line_key(line) for line in rules.learned_lines}
+    kept: list[str] = []
+    skip_headline = False
+    promo_run = 0
+    for raw in paragraphs:
+        raw = raw.strip()
+        if promo_run and _headline_like(raw):
+            promo_run -= 1  # a headline listed under "Related stories"
+            continue
+        promo_run = _PROMO_RUN if _PROMO_HEADING.match(raw) else 0
+        after_nav, skip_headline = skip_headline, False
+        if learned and line_key(raw) in learned or any(p.search(raw) for p in patterns):
+            continue
+        if _NAV_LABEL.match(raw):
+            skip_headline = True  # the neighbour headline follows "Previous Article"
+            continue
+        if is_furniture_line(raw):
+            continue
+        line, nav_start, nav_end = _strip_edges(raw)
+        skip_headline = nav_end or (nav_start and not line)
+        if not line or ((nav_start or after_nav) and _headline_like(line)):
+            continue
+        if line != raw and (is_furniture_line(line) or learned and line_key(line) in learned):
+            continue
+        kept.append(line)
+    return kept
+
+
+# --- learned boilerplate ------------------------------------------------------------------------
+def learn_boilerplate(bodies: Sequence[str], min_share: float = 0.3, min_docs: int = 5) -> dict[str, float]:
+    """Lines (paragraphs) repeated across many of one source's article bodies.
+
+    Returns {normalised line: share of documents containing it} for every line found in at
+    least `min_share` of the bodies, when there are at least `min_docs` bodies. Lines are
+    compared by `line_key` (case-folded words); one-word lines are ignored as too generic.
+    """
+    if len(bodies) < max(1, min_docs):
+        return {}
+    counts: Counter[str] = Counter()
+    for body in bodies:
+        keys = {line_key(line) for line in body.splitlines()}
+        counts.update(key for key in keys if len(key.split()) >= 2)
+    total = len(bodies)
+    floor = max(2, min_share * total)
+    return {key: count / total for key, count in counts.most_common() if count >= floor}

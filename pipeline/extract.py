@@ -1,0 +1,481 @@
+"""Main content from an HTML tree: trafilatura and readability, chosen per page with a reason."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Sequence
+from copy import deepcopy
+from dataclasses import dataclass
+from datetime import datetime
+from urllib.parse import urljoin, urlsplit
+
+import html_text
+import lxml.html
+import trafilatura
+from dateutil import parser as dateutil_parser
+from lxml import etree
+from lxml.html import HtmlElement
+from readability import Document
+from readability.readability import REGEXES
+from trafilatura.utils import load_html
+
+from pipeline.errors import ExtractError
+from pipeline.models import PageHints, utc
+from pipeline.normalise import normalise_line
+
+_WORD = re.compile(r"\w+")
+# Agreement thresholds of the per-page choice (see docs/extraction.md).
+_CONTAINED = 0.9  # share of one text's 4-grams found in the other: "is contained"
+_LOST_BLOCKS = 0.5  # readability covered by trafilatura below this: trafilatura lost blocks
+_SHORT = 0.3  # trafilatura shorter than this share of readability ...
+_DISAGREE = 0.5  # ... and mostly not found in it: trafilatura picked the wrong block
+_SUPPORTED = 0.5  # a paragraph whose 4-grams are at least this much in the other text
+
+
+@dataclass(frozen=True)
+class BodyChoice:
+    """The paragraphs chosen for the body and why."""
+
+    paragraphs: tuple[str, ...]
+    method: str
+
+
+def parse_html(html: str) -> HtmlElement:
+    """Parse once; every later stage shares this tree (or a copy of it)."""
+    if not html or not html.strip():
+        raise ExtractError("empty document", reason="empty_body")
+    try:
+        tree = load_html(html)
+    except (ValueError, TypeError, etree.ParserError) as exc:
+        raise ExtractError(f"unparsable HTML: {exc}", reason="parse_error") from None
+    if tree is None or not isinstance(tree, HtmlElement):
+        raise ExtractError("unparsable HTML", reason="parse_error")
+    return tree
+
+
+# --- the two extractors --------------------------------------------------------------------------
+def trafilatura_paragraphs(tree: HtmlElement, url: str | None = None, *, fast: bool = True) -> list[str]:
+    """trafilatura in precision mode; one paragraph per line. It copies the tree itself."""
+    text = trafilatura.extract(
+        tree, url=url, fast=fast, favor_precision=True, include_comments=False,
+        include_tables=True, deduplicate=False, output_format="txt",
+    )
+    return [line.strip() for line in (text or "").splitlines() if line.strip()]
+
+
+class _Readability(Document):
+    """readability-lxml on a pre-parsed tree: a fresh copy per pass, and a light cleaning
+    (scripts, styles, comments) instead of lxml's full Cleaner, which rewrites every link."""
+
+    def _parse(self, input: HtmlElement) -> HtmlElement:  # noqa: A002 - readability's signature
+        doc = deepcopy(input)
+        self.encoding = "utf-8"
+        for elem in doc.xpath("//*[@hidden]"):
+            elem.drop_tree()
+        for elem in doc.xpath("//*[@style]"):
+            if REGEXES["displayNoneRe"].search(elem.get("style") or ""):
+                elem.drop_tree()
+        etree.strip_elements(doc, "script", "style", "link", "noscript", etree.Comment,
+                             etree.ProcessingInstruction, with_tail=False)
+        return doc
+
+
+def readability_paragraphs(tree: HtmlElement, url: str | None = None) -> list[str]:
+    """readability-lxml's article, as text with html-text's layout; one paragraph per line."""
+    summary = _Readability(tree, url=url).summary(html_partial=True)
+    if not summary or not summary.strip():
+        return []
+    fragment = lxml.html.fromstring(summary)
+    text = html_text.etree_to_text(fragment, guess_layout=True)
+    return [line.strip() for line in text.splitlines() if line.strip()]
+
+
+# --- agreement measures --------------------------------------------------------------------------
+def shingles(text: str) -> set[tuple[str, ...]]:
+    """Word 4-grams of a text (a text of 1-3 words is one shorter gram), as in the metric."""
+    words = _WORD.findall(text)
+    if len(words) < 4:
+        return {tuple(words)} if words else set()
+    return {tuple(words[i:i + 4]) for i in range(len(words) - 3)}
+
+
+def coverage(part: Sequence[str], whole: Sequence[str]) -> float:
+    """Share of `part`'s 4-grams that also occur in `whole` (1.0 for an empty part)."""
+    grams = shingles(" ".join(part))
+    if not grams:
+        return 1.0
+    return len(grams & shingles(" ".join(whole))) / len(grams)
+
+
+def _trim_to(paragraphs: list[str], reference: Sequence[str]) -> list[str]:
+    """Drop leading and trailing paragraphs the reference does not contain."""
+    grams = shingles(" ".join(reference))
+    supported = [_supported(p, grams) for p in paragraphs]
+    if not any(supported):
+        return paragraphs
+    first = supported.index(True)
+    last = len(supported) - supported[::-1].index(True)
+    return paragraphs[first:last]
+
+
+def _supported(paragraph: str, grams: set[tuple[str, ...]]) -> bool:
+    own = shingles(paragraph)
+    return not own or len(own & grams) / len(own) >= _SUPPORTED
+
+
+def choose_body(tra: list[str], rdb: list[str]) -> BodyChoice:
+    """Choose or combine the two extractors' paragraphs, recording the reason."""
+    words_t = len(_WORD.findall(" ".join(tra)))
+    words_r = len(_WORD.findall(" ".join(rdb)))
+    if not words_t:
+        return BodyChoice(tuple(rdb), "readability:trafilatura-empty")
+    if not words_r:
+        return BodyChoice(tuple(tra), "trafilatura:readability-empty")
+    t_in_r, r_in_t = coverage(tra, rdb), coverage(rdb, tra)
+    figures = f"(t_in_r={t_in_r:.2f},r_in_t={r_in_t:.2f},words={words_t}/{words_r})"
+    if words_t < _SHORT * words_r and t_in_r < _DISAGREE:
+        return BodyChoice(tuple(rdb), f"readability:trafilatura-short-and-disagrees{figures}")
+    if t_in_r >= _CONTAINED and r_in_t < _LOST_BLOCKS:
+        return BodyChoice(tuple(rdb), f"readability:trafilatura-lost-blocks{figures}")
+    if r_in_t >= _CONTAINED:
+        trimmed = _trim_to(tra, rdb)
+        if len(trimmed) < len(tra):
+            return BodyChoice(tuple(trimmed), f"trafilatura+trim:outside-readability-bounds{figures}")
+        return BodyChoice(tuple(tra), f"trafilatura:agree{figures}")
+    return BodyChoice(tuple(tra), f"trafilatura:default{figures}")
+
+
+def extract_body(tree: HtmlElement, url: str | None = None) -> BodyChoice:
+    """Run both extractors on the (pruned) tree and choose; a slower rescue when both are empty."""
+    rdb = readability_paragraphs(tree, url)
+    tra = trafilatura_paragraphs(tree, url)
+    choice = choose_body(tra, rdb)
+    if choice.paragraphs:
+        return choice
+    rescue = trafilatura_paragraphs(tree, url, fast=False)
+    return BodyChoice(tuple(rescue), "trafilatura-full:both-fast-empty")
+
+
+# --- metadata ------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Metadata:
+    """What the page says about itself, with the signal each value came from."""
+
+    title: str = ""
+    authors: tuple[str, ...] = ()
+    published_at: datetime | None = None
+    date_signal: str | None = None
+    language: str | None = None
+    canonical_url: str | None = None
+    site_name: str | None = None
+
+
+_ARTICLE_TYPE = re.compile(r"(?:Article|BlogPosting|Report|LiveBlogPosting|WebPage)$")
+_TITLE_SEPARATOR = re.compile(r"\s+(?:[|–—·•»:/\\]|-{1,2}|::)\s+")
+_DATE_META = (
+    "article:published_time", "og:article:published_time", "datepublished", "article.published",
+    "publish-date", "publishdate", "pubdate", "publish_date", "date", "dc.date.issued", "dcterms.issued",
+    "dc.date", "dcterms.created", "sailthru.date", "parsely-pub-date", "og:published_time",
+    "citation_publication_date", "article_date_original", "original-publish-date",
+    "cxenseparse:recs:publishtime",
+)
+_AUTHOR_META = ("author", "article:author", "parsely-author", "sailthru.author", "dc.creator", "byl",
+                "twitter:creator", "og:article:author")
+_URL_DATE = (
+    re.compile(r"/((?:19|20)\d{2})[/_-](\d{1,2})[/_-](\d{1,2})(?:[/_.-]|$)"),
+    re.compile(r"/((?:19|20)\d{2})(\d{2})(\d{2})(?:[/_.-]|$)"),
+)
+_LANG = re.compile(r"^([a-zA-Z]{2,3})(?:[-_][a-zA-Z0-9]+)*$")
+
+
+def _meta_map(tree: HtmlElement) -> dict[str, str]:
+    """First value of every <meta name|property|itemprop|http-equiv> (lower-cased keys)."""
+    found: dict[str, str] = {}
+    for meta in tree.iter("meta"):
+        key = meta.get("property") or meta.get("name") or meta.get("itemprop") or meta.get("http-equiv")
+        value = meta.get("content")
+        if key and value and value.strip():
+            found.setdefault(key.strip().lower(), value.strip())
+    return found
+
+
+def _json_ld(tree: HtmlElement) -> list[dict]:
+    """Objects of every JSON-LD block, flattened through lists and @graph."""
+    objects: list[dict] = []
+    for script in tree.xpath('//script[contains(translate(@type, "LDJSON", "ldjson"), "ld+json")]'):
+        try:
+            data = json.loads(script.text or "", strict=False)
+        except (ValueError, RecursionError):
+            continue
+        _flatten(data, objects, 0)
+    return objects
+
+
+def _flatten(data: object, out: list[dict], depth: int) -> None:
+    if depth > 6 or len(out) > 200:
+        return
+    if isinstance(data, list):
+        for item in data:
+            _flatten(item, out, depth + 1)
+    elif isinstance(data, dict):
+        out.append(data)
+        if "@graph" in data:
+            _flatten(data["@graph"], out, depth + 1)
+        if isinstance(data.get("mainEntity"), dict):
+            _flatten(data["mainEntity"], out, depth + 1)
+
+
+def _types(obj: dict) -> list[str]:
+    kind = obj.get("@type")
+    return [str(k) for k in kind] if isinstance(kind, list) else [str(kind or "")]
+
+
+def _article_ld(objects: list[dict]) -> dict:
+    """The JSON-LD object describing the article (typed *Article first, then any with a date)."""
+    for obj in objects:
+        if any(_ARTICLE_TYPE.search(t) and t != "WebPage" for t in _types(obj)):
+            return obj
+    for obj in objects:
+        if obj.get("datePublished") or obj.get("headline"):
+            return obj
+    return {}
+
+
+def extract_metadata(tree: HtmlElement, url: str, hints: PageHints | None = None) -> Metadata:
+    """Title, authors, date (with its signal), language and canonical URL of a page."""
+    meta = _meta_map(tree)
+    ld = _article_ld(_json_ld(tree))
+    site = _site_name(meta, ld, url)
+    published, signal = _published(tree, meta, ld, url, hints)
+    return Metadata(
+        title=_title(tree, meta, ld, site, url, hints),
+        authors=_authors(tree, meta, ld),
+        published_at=published,
+        date_signal=signal,
+        language=_language(tree, meta, ld),
+        canonical_url=_canonical(tree, meta, url),
+        site_name=site,
+    )
+
+
+def _text_of(value: object) -> str:
+    if isinstance(value, dict):
+        value = value.get("name") or value.get("@value") or ""
+    if isinstance(value, list):
+        value = value[0] if value else ""
+    return normalise_line(str(value)) if isinstance(value, (str, int, float)) else ""
+
+
+# --- title ---
+def _site_name(meta: dict[str, str], ld: dict, url: str) -> str | None:
+    for value in (meta.get("og:site_name"), meta.get("application-name"), _text_of(ld.get("publisher"))):
+        if value:
+            return normalise_line(value)
+    return None
+
+
+def _site_keys(site: str | None, url: str) -> set[str]:
+    """Forms of the site's name that may end a <title>: og:site_name and the host's labels."""
+    keys = set()
+    if site:
+        keys.add(_squash(site))
+    host = (urlsplit(url).hostname or "").lower()
+    labels = [label for label in host.split(".") if label not in {"www", "m", "amp", "edition"}]
+    if labels:
+        keys.add(_squash(labels[0]))
+        keys.add(_squash("".join(labels)))
+        keys.add(_squash(".".join(labels)))
+    return {key for key in keys if key}
+
+
+def _squash(text: str) -> str:
+    return "".join(_WORD.findall(text.casefold())).replace("_", "")
+
+
+def strip_site_suffix(title: str, site: str | None, url: str, headline: str | None = None) -> str:
+    """Remove " | Site Name" (or "Site Name - ") from a title when the segment names the site
+    (og:site_name or host name), or when another segment is exactly the page's <h1>."""
+    parts = _TITLE_SEPARATOR.split(title)
+    if len(parts) < 2:
+        return title
+    keys = _site_keys(site, url)
+
+    def is_site(segment: str) -> bool:
+        squashed = _squash(segment)
+        return bool(squashed) and any(squashed == key or (len(key) > 3 and key in squashed
+                                                          and len(squashed) <= len(key) + 12) for key in keys)
+
+    while len(parts) > 1 and is_site(parts[-1]):
+        parts.pop()
+    while len(parts) > 1 and is_site(parts[0]):
+        parts.pop(0)
+    if headline:
+        for part in parts:
+            if _squash(part) == _squash(headline):
+                return part.strip()
+    separators = _TITLE_SEPARATOR.findall(title)
+    return _rejoin(title, parts, separators)
+
+
+def _rejoin(title: str, parts: list[str], separators: list[str]) -> str:
+    start = title.find(parts[0])
+    end = title.rfind(parts[-1]) + len(parts[-1])
+    return title[start:end].strip() if 0 <= start < end else " ".join(parts)
+
+
+def _title(tree: HtmlElement, meta: dict[str, str], ld: dict, site: str | None, url: str,
+           hints: PageHints | None) -> str:
+    h1 = _first_text(tree, "//h1")
+    raw_title = _first_text(tree, "//title")
+    for candidate in (_text_of(ld.get("headline")), meta.get("og:title"), meta.get("twitter:title"),
+                      h1, raw_title, hints.title if hints else None):
+        if candidate and normalise_line(candidate):
+            return strip_site_suffix(normalise_line(candidate), site, url, h1 or None)
+    return ""
+
+
+def _first_text(tree: HtmlElement, xpath: str) -> str:
+    for node in tree.xpath(xpath)[:3]:
+        text = normalise_line(" ".join(node.itertext()))
+        if text:
+            return text
+    return ""
+
+
+# --- dates ---
+def parse_date(value: str | None) -> datetime | None:
+    """An aware datetime from an ISO-ish or free-form date string (naive taken as UTC)."""
+    if not value:
+        return None
+    value = value.strip()[:64]
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        try:
+            moment = dateutil_parser.parse(value, fuzzy=False)
+        except (ValueError, OverflowError, TypeError, dateutil_parser.ParserError):
+            return None
+    if not 1990 <= moment.year <= 2100:
+        return None
+    return utc(moment)
+
+
+def _published(tree: HtmlElement, meta: dict[str, str], ld: dict, url: str,
+               hints: PageHints | None) -> tuple[datetime | None, str | None]:
+    """The first plausible date by signal priority; a date after the fetch time is refused."""
+    fetched = utc(hints.fetched_at) if hints and hints.fetched_at else None
+    candidates = [(_text_of(ld.get("datePublished")) or None, "json-ld")]
+    candidates += [(meta.get(key), "meta") for key in _DATE_META]
+    candidates += [(value, "time") for value in _time_values(tree)]
+    if hints and hints.published_at:
+        candidates.append((hints.published_at.isoformat(), hints.date_signal or "feed"))
+    candidates.append((_url_date(url), "url"))
+    for value, signal in candidates:
+        moment = parse_date(value)
+        if moment is not None and (fetched is None or moment <= fetched):
+            return moment, signal
+    return None, None
+
+
+def _time_values(tree: HtmlElement) -> list[str]:
+    preferred = tree.xpath('//time[@itemprop="datePublished" or @pubdate or contains(@class, "publish")]'
+                           '/@datetime')
+    return [str(v) for v in preferred[:2]] + [str(v) for v in tree.xpath("//time/@datetime")[:3]]
+
+
+def _url_date(url: str) -> str | None:
+    path = urlsplit(url).path
+    for pattern in _URL_DATE:
+        match = pattern.search(path)
+        if match:
+            year, month, day = (int(g) for g in match.groups())
+            if 1 <= month <= 12 and 1 <= day <= 31:
+                return f"{year:04d}-{month:02d}-{day:02d}"
+    return None
+
+
+# --- authors ---
+_BYLINE_PREFIX = re.compile(
+    r"^\s*(?:written\s+by|posted\s+by|reported\s+by|words\s+by|by|von|par|por|di|door|af)[\s:]+", re.IGNORECASE
+)
+_NAME_PARTICLES = {"de", "van", "von", "da", "del", "la", "le", "bin", "al", "di", "der", "du", "dos", "ibn"}
+_AUTHOR_SPLIT = re.compile(r"\s*(?:,|;|\||&|\band\b|\bund\b|\bet\b|\by\b|\be\b)\s*", re.IGNORECASE)
+_NOT_A_NAME = re.compile(
+    r"\d|@|https?:|www\.|\b(?:reporter|editor|correspondent|writer|staff|contributor|columnist|"
+    r"journalist|producer|associated press|reuters|updated|published|posted|photographer|chief|"
+    r"senior|associate|news|desk|team|bureau|analyst|agency|afp|ap|am|pm|min read|minutes?|"
+    r"follow|twitter|email|contact)\b",
+    re.IGNORECASE,
+)
+
+
+def clean_authors(values: Sequence[str]) -> tuple[str, ...]:
+    """Names only: no "By", no dates, job titles, outlets, handles or e-mail addresses."""
+    names: list[str] = []
+    for value in values:
+        value = normalise_line(value)
+        value = _BYLINE_PREFIX.sub("", value)
+        value = re.split(r"\s+[-–—|]\s+|\s+(?:for|at)\s+[A-Z]|\s*\(|\s*\bupdated\b|\s*\bpublished\b",
+                         value, maxsplit=1, flags=re.IGNORECASE)[0]
+        for piece in _AUTHOR_SPLIT.split(value):
+            name = _BYLINE_PREFIX.sub("", piece).strip(" .,:;-–—")
+            if _is_name(name) and name.casefold() not in {n.casefold() for n in names}:
+                names.append(name)
+    return tuple(names)
+
+
+def _is_name(text: str) -> bool:
+    words = text.split()
+    if not 1 <= len(words) <= 5 or _NOT_A_NAME.search(text):
+        return False
+    return all(w[0].isupper() or not w[0].isalpha() or w.lower() in _NAME_PARTICLES for w in words)
+
+
+def _authors(tree: HtmlElement, meta: dict[str, str], ld: dict) -> tuple[str, ...]:
+    ld_authors = ld.get("author") or ld.get("creator")
+    if ld_authors:
+        items = ld_authors if isinstance(ld_authors, list) else [ld_authors]
+        names = clean_authors([_text_of(item) for item in items[:10]])
+        if names:
+            return names
+    for key in _AUTHOR_META:
+        value = meta.get(key)
+        if value and not value.startswith(("http://", "https://", "@")):
+            names = clean_authors([value])
+            if names:
+                return names
+    nodes = tree.xpath('//*[@rel="author" or @itemprop="author" or contains(@class, "byline") '
+                       'or contains(@class, "author-name")]')
+    return clean_authors([" ".join(node.itertext()) for node in nodes[:5]])
+
+
+# --- language and canonical URL ---
+def _language(tree: HtmlElement, meta: dict[str, str], ld: dict) -> str | None:
+    html_node = tree if tree.tag == "html" else tree.getroottree().getroot()
+    for value in (html_node.get("lang"), html_node.get("xml:lang"), meta.get("content-language"),
+                  meta.get("og:locale"), meta.get("language"), meta.get("dc.language"),
+                  _text_of(ld.get("inLanguage"))):
+        code = _language_code(value)
+        if code:
+            return code
+    return None
+
+
+def _language_code(value: str | None) -> str | None:
+    if not value:
+        return None
+    match = _LANG.match(value.strip().split(",")[0].strip())
+    return match.group(1).lower() if match else None
+
+
+def _canonical(tree: HtmlElement, meta: dict[str, str], url: str) -> str | None:
+    links = tree.xpath('//link[contains(concat(" ", normalize-space('
+                       'translate(@rel, "CANONIC", "canonic")), " "), " canonical ")]/@href')
+    for value in [str(v) for v in links[:1]] + [meta.get("og:url") or ""]:
+        value = value.strip()
+        if value:
+            absolute = urljoin(url, value)
+            if urlsplit(absolute).scheme in {"http", "https"}:
+                return absolute
+    return None
