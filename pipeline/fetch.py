@@ -191,6 +191,7 @@ class _HostGate:
         self._slots = threading.BoundedSemaphore(self.connections)
         self._lock = threading.Lock()
         self._next_at = 0.0
+        self._last_start = 0.0
 
     def ready_at(self) -> float:
         with self._lock:
@@ -201,8 +202,11 @@ class _HostGate:
             self._next_at = max(self._next_at, until)
 
     def raise_delay(self, delay: float) -> None:
+        """Adopt a longer delay (robots.txt Crawl-delay), counting from the last request."""
         with self._lock:
-            self.delay = max(self.delay, delay)
+            if delay > self.delay:
+                self.delay = delay
+                self._next_at = max(self._next_at, self._last_start + delay)
 
     @contextmanager
     def turn(self) -> Iterator[None]:
@@ -211,6 +215,7 @@ class _HostGate:
             with self._lock:
                 start = max(time.monotonic(), self._next_at)
                 self._next_at = start + self.delay
+                self._last_start = start
             pause = start - time.monotonic()
             if pause > 0:
                 time.sleep(pause)
