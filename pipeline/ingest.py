@@ -63,7 +63,7 @@ def run_ingest(
             targets = discover_targets(settings, sources, window, store, fetcher, summary, conditional)
             with ExtractorPool(settings) as pool:
                 _fetch_and_process(settings, targets, fetcher, pool, store, summary, progress)
-            summary.fetcher_stats = dict(getattr(fetcher, "stats", {}) or {})
+            summary.fetcher_stats = fetcher.stats.as_dict()
         _raise_if_systemic(summary)
     return summary
 

@@ -25,9 +25,11 @@ class Story:
 
     @property
     def paragraphs(self) -> list[str]:
-        return [f"{self.title} was confirmed on {self.published:%A}. " + LEAD,
-                FILLER + f"The {self.slug} report runs to forty pages.",
-                "Campaigners welcomed the move but said the real test would come when the money is spent. " * 2]
+        """The article's paragraphs as the pipeline should store them (normalised whitespace)."""
+        raw = [f"{self.title} was confirmed on {self.published:%A}. " + LEAD,
+               FILLER + f"The {self.slug} report runs to forty pages.",
+               "Campaigners welcomed the move but said the real test would come when the money is spent. " * 2]
+        return [" ".join(p.split()) for p in raw]
 
     def page(self, base: str) -> str:
         body = "".join(f"<p>{html.escape(p)}</p>" for p in self.paragraphs)
