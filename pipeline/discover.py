@@ -67,9 +67,16 @@ class BadDocument(Exception):
     """The document is not a feed or sitemap we can read."""
 
 
-def discover_source(source: Source, fetcher: Fetcher, window: Window | None, cache: HttpCache,
-                    settings: Settings, *, conditional: bool = True,
-                    keep_undated: bool | None = None) -> Discovery:
+def discover_source(
+    source: Source,
+    fetcher: Fetcher,
+    window: Window | None,
+    cache: HttpCache,
+    settings: Settings,
+    *,
+    conditional: bool = True,
+    keep_undated: bool | None = None,
+) -> Discovery:
     """Discover the article URLs of `source` for `window` (None: keep every date).
 
     `conditional` sends the cached ETag/Last-Modified (daily runs); backfills pass False so an
@@ -111,8 +118,15 @@ def _expand_roots(run: _Run, sitemaps: list[str]) -> list[str]:
 class _Run:
     """State of discovering one source."""
 
-    def __init__(self, source: Source, fetcher: Fetcher, window: Window | None, cache: HttpCache,
-                 settings: Settings, conditional: bool) -> None:
+    def __init__(
+        self,
+        source: Source,
+        fetcher: Fetcher,
+        window: Window | None,
+        cache: HttpCache,
+        settings: Settings,
+        conditional: bool,
+    ) -> None:
         self.source, self.fetcher, self.window, self.cache = source, fetcher, window, cache
         self.settings, self.conditional = settings, conditional
         self.keep_undated = conditional
@@ -159,8 +173,9 @@ class _Run:
         entry = self.cache.lookup(url)
         if entry is not None and _backed_off(entry, self.settings.feed_failure_backoff):
             self.result.backed_off.append(url)
-            self.cache.record(url, etag=entry.etag, last_modified=entry.last_modified,
-                              status=entry.last_status, failed=True)
+            self.cache.record(
+                url, etag=entry.etag, last_modified=entry.last_modified, status=entry.last_status, failed=True
+            )
             return None
         use = entry if (entry is not None and self.conditional) else CacheEntry()
         self.result.fetched.append(url)
@@ -172,14 +187,24 @@ class _Run:
             return None
         if page.status == 304:
             self.result.not_modified.append(url)
-            self.cache.record(url, etag=page.headers.get("etag"), last_modified=page.headers.get("last-modified"),
-                              status=304, failed=False)
+            self.cache.record(
+                url,
+                etag=page.headers.get("etag"),
+                last_modified=page.headers.get("last-modified"),
+                status=304,
+                failed=False,
+            )
             return None
         return page
 
     def succeeded(self, url: str, page: FetchedPage) -> None:
-        self.cache.record(url, etag=page.headers.get("etag"), last_modified=page.headers.get("last-modified"),
-                          status=page.status, failed=False)
+        self.cache.record(
+            url,
+            etag=page.headers.get("etag"),
+            last_modified=page.headers.get("last-modified"),
+            status=page.status,
+            failed=False,
+        )
 
     def broken(self, url: str, page: FetchedPage, reason: str, detail: str) -> None:
         self.fail(url, reason, detail)
@@ -236,8 +261,12 @@ class _Run:
         for item in items:
             if not item["loc"]:
                 continue
-            self.add(canonicalise_url(item["loc"], page.final_url), item["published"], item["signal"],
-                     item["title"])
+            self.add(
+                canonicalise_url(item["loc"], page.final_url),
+                item["published"],
+                item["signal"],
+                item["title"],
+            )
         return []
 
     def _children(self, url: str, depth: int, items: list[dict[str, Any]]) -> list[str]:
@@ -297,19 +326,23 @@ def check_xml_safe(body: bytes) -> bool:
     return True
 
 
-def parse_feed(body: bytes, base: str, content_type: str = "") -> list[tuple[str, datetime | None, str | None]]:
+def parse_feed(
+    body: bytes, base: str, content_type: str = ""
+) -> list[tuple[str, datetime | None, str | None]]:
     """(link, published, title) of each entry of an RSS/Atom feed; feedparser never fetches."""
     if not body.strip():
         raise BadDocument("empty feed")
     check_xml_safe(body)
     headers = {"content-location": base, "content-type": content_type or "application/xml"}
-    parsed = feedparser.parse(io.BytesIO(body), response_headers=headers, sanitize_html=False,
-                              resolve_relative_uris=False)
-    if parsed.bozo and not parsed.entries:
+    parsed = feedparser.parse(
+        io.BytesIO(body), response_headers=headers, sanitize_html=False, resolve_relative_uris=False
+    )
+    items = [item for entry in parsed.entries if (item := _entry(entry)) is not None]
+    if parsed.bozo and not items:  # broken and nothing usable; a broken feed with entries is read
         raise BadDocument(f"not a feed: {parsed.get('bozo_exception')!r}")
-    if not parsed.version and not parsed.entries:
+    if not parsed.version and not items:
         raise BadDocument("not a feed")
-    return [item for entry in parsed.entries if (item := _entry(entry)) is not None]
+    return items
 
 
 def _entry(entry: Any) -> tuple[str, datetime | None, str | None] | None:
@@ -360,8 +393,11 @@ def _text_sitemap(body: bytes) -> list[dict[str, Any]]:
     lines = body.decode("utf-8", errors="replace").split()
     if not all(line.startswith(("http://", "https://")) for line in lines[:5]):
         raise BadDocument("neither XML nor a text sitemap")
-    return [{"loc": line, "published": None, "signal": None, "title": None}
-            for line in lines if line.startswith(("http://", "https://"))]
+    return [
+        {"loc": line, "published": None, "signal": None, "title": None}
+        for line in lines
+        if line.startswith(("http://", "https://"))
+    ]
 
 
 def _local(tag: Any) -> str:
@@ -375,8 +411,12 @@ def _sitemap_item(node: Any, kind: str) -> dict[str, Any]:
     if kind == "url" and news is not None:
         published = parse_date(_text(news, NEWS_NS, "publication_date"))
         if published is not None:
-            return {"loc": loc, "published": published, "signal": "news_sitemap",
-                    "title": _text(news, NEWS_NS, "title") or None}
+            return {
+                "loc": loc,
+                "published": published,
+                "signal": "news_sitemap",
+                "title": _text(news, NEWS_NS, "title") or None,
+            }
     return {"loc": loc, "published": lastmod, "signal": "sitemap_lastmod" if lastmod else None, "title": None}
 
 

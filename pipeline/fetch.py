@@ -35,8 +35,16 @@ RETRY_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 PAGE_TYPES = frozenset({"text/html", "application/xhtml+xml", "text/plain", ""})
 BINARY_PREFIXES = ("image/", "audio/", "video/", "font/", "model/")
-BINARY_TYPES = frozenset({"application/pdf", "application/zip", "application/x-shockwave-flash",
-                          "application/msword", "application/vnd.ms-excel", "application/x-tar"})
+BINARY_TYPES = frozenset(
+    {
+        "application/pdf",
+        "application/zip",
+        "application/x-shockwave-flash",
+        "application/msword",
+        "application/vnd.ms-excel",
+        "application/x-tar",
+    }
+)
 TEXT_MARKERS = ("text/", "xml", "html", "json", "javascript")
 CHUNK_BYTES = 64 * 1024
 ROBOTS_MAX_BYTES = 512 * 1024  # RFC 9309: parse at least the first 500 KiB
@@ -126,8 +134,9 @@ class RobotsRules:
             return True
         best_len, allowed = -1, True
         for allow, pattern in self.rules:
-            if _robots_match(pattern, target) and (len(pattern) > best_len or
-                                                   (len(pattern) == best_len and allow)):
+            if _robots_match(pattern, target) and (
+                len(pattern) > best_len or (len(pattern) == best_len and allow)
+            ):
                 best_len, allowed = len(pattern), allow
         return allowed
 
@@ -174,8 +183,9 @@ def parse_robots(text: str, agent: str) -> RobotsRules:
             except ValueError:
                 pass
     token = agent.split("/", 1)[0].strip().lower()
-    chosen = [g for g in groups if any(a != "*" and a in token for a in g[0])] or \
-             [g for g in groups if "*" in g[0]]
+    chosen = [g for g in groups if any(a != "*" and a in token for a in g[0])] or [
+        g for g in groups if "*" in g[0]
+    ]
     rules = tuple(rule for g in chosen for rule in g[1])
     delays = [d for g in chosen for d in g[2]]
     return RobotsRules(rules, max(delays) if delays else None, tuple(sitemaps))
@@ -239,10 +249,16 @@ class FetchStats:
     failures: Counter[str] = field(default_factory=Counter)
 
     def as_dict(self) -> dict[str, Any]:
-        return {"requests": self.requests, "by_status": dict(sorted(self.by_status.items())),
-                "retries": self.retries, "bytes": self.bytes, "not_modified": self.not_modified,
-                "robots_fetches": self.robots_fetches, "robots_refusals": self.robots_refusals,
-                "failures": dict(sorted(self.failures.items()))}
+        return {
+            "requests": self.requests,
+            "by_status": dict(sorted(self.by_status.items())),
+            "retries": self.retries,
+            "bytes": self.bytes,
+            "not_modified": self.not_modified,
+            "robots_fetches": self.robots_fetches,
+            "robots_refusals": self.robots_refusals,
+            "failures": dict(sorted(self.failures.items())),
+        }
 
 
 # --- the fetcher ----------------------------------------------------------------------------
@@ -281,8 +297,9 @@ class Fetcher:
         session.trust_env = False  # no proxies or .netrc credentials from the environment
         session.headers.update({"User-Agent": settings.user_agent, "Accept-Encoding": "gzip, deflate"})
         adapter_cls = HTTPAdapter if settings.allow_private_networks else _GuardedAdapter
-        adapter = adapter_cls(pool_connections=64, pool_maxsize=max(8, settings.per_host_connections * 2),
-                              max_retries=0)
+        adapter = adapter_cls(
+            pool_connections=64, pool_maxsize=max(8, settings.per_host_connections * 2), max_retries=0
+        )
         session.mount("http://", adapter)
         session.mount("https://", adapter)
         return session
@@ -301,8 +318,16 @@ class Fetcher:
         """A snapshot of the counters so far."""
         with self._lock:
             s = self._stats
-            return FetchStats(s.requests, Counter(s.by_status), s.retries, s.bytes, s.not_modified,
-                              s.robots_fetches, s.robots_refusals, Counter(s.failures))
+            return FetchStats(
+                s.requests,
+                Counter(s.by_status),
+                s.retries,
+                s.bytes,
+                s.not_modified,
+                s.robots_fetches,
+                s.robots_refusals,
+                Counter(s.failures),
+            )
 
     def _count(self, **deltas: int) -> None:
         with self._lock:
@@ -368,7 +393,9 @@ class Fetcher:
             return
         rules = self.robots(url)
         if rules.error and rules.error != "robots_unavailable":
-            raise FetchError(f"robots.txt of {site_root(url)} unreachable ({rules.error})", reason=rules.error)
+            raise FetchError(
+                f"robots.txt of {site_root(url)} unreachable ({rules.error})", reason=rules.error
+            )
         if not rules.allows(url):
             self._count(robots_refusals=1)
             raise FetchError(f"robots.txt disallows {url}", reason="robots_disallowed")
@@ -391,14 +418,16 @@ class Fetcher:
                 return
         for address in resolve_addresses(parts.hostname, port):
             if not is_public_address(address):
-                raise FetchError(f"{parts.hostname} resolves to non-public address {address}",
-                                 reason="unsafe_url")
+                raise FetchError(
+                    f"{parts.hostname} resolves to non-public address {address}", reason="unsafe_url"
+                )
         with self._lock:
             self._safe_hosts.add(key)
 
     # fetching -----------------------------------------------------------------------------
-    def fetch(self, url: str, *, etag: str | None = None, last_modified: str | None = None,
-              kind: str = "page") -> FetchedPage:
+    def fetch(
+        self, url: str, *, etag: str | None = None, last_modified: str | None = None, kind: str = "page"
+    ) -> FetchedPage:
         """GET `url` politely; 2xx and 304 give a FetchedPage, anything else raises FetchError."""
         if kind not in KINDS:
             raise ValueError(f"unknown kind {kind!r}")
@@ -425,8 +454,15 @@ class Fetcher:
         encoding = None
         if reply.body and (not content_type or any(m in content_type.lower() for m in TEXT_MARKERS)):
             encoding = choose_charset(reply.body, content_type)
-        return FetchedPage(url=url, final_url=reply.url, status=reply.status, headers=reply.headers,
-                           body=reply.body, fetched_at=datetime.now(UTC), encoding=encoding)
+        return FetchedPage(
+            url=url,
+            final_url=reply.url,
+            status=reply.status,
+            headers=reply.headers,
+            body=reply.body,
+            fetched_at=datetime.now(UTC),
+            encoding=encoding,
+        )
 
     def _fetch_chain(self, url: str, headers: dict[str, str], kind: str, max_redirects: int) -> _Reply:
         """Follow redirects by hand, checking scheme, address and robots.txt at every hop."""
@@ -471,7 +507,7 @@ class Fetcher:
                 time.sleep(pause)
 
     def _pause(self, attempt: int, retry_after: float | None) -> float:
-        backoff = self.settings.backoff_factor * (2 ** attempt)
+        backoff = self.settings.backoff_factor * (2**attempt)
         if retry_after is not None:
             backoff = retry_after
         return max(0.0, min(backoff, self.settings.max_retry_after))
@@ -480,8 +516,9 @@ class Fetcher:
         """One request: status line, headers and (for a final 2xx) the body within the size cap."""
         timeout = (self.settings.connect_timeout, self.settings.read_timeout)
         try:
-            response = self._session.get(url, headers=headers, timeout=timeout, stream=True,
-                                         allow_redirects=False)
+            response = self._session.get(
+                url, headers=headers, timeout=timeout, stream=True, allow_redirects=False
+            )
         except UnsafeAddress as exc:
             raise FetchError(str(exc), reason="unsafe_url") from None
         except requests.RequestException as exc:
@@ -495,8 +532,11 @@ class Fetcher:
                 self._stats.by_status[response.status_code] += 1
             reply = _Reply(url, response.status_code, {k.lower(): v for k, v in response.headers.items()})
             if response.status_code in RETRY_STATUSES:
-                raise _Retry(f"http_{response.status_code}", f"HTTP {response.status_code} for {url}",
-                             parse_retry_after(reply.headers.get("retry-after")))
+                raise _Retry(
+                    f"http_{response.status_code}",
+                    f"HTTP {response.status_code} for {url}",
+                    parse_retry_after(reply.headers.get("retry-after")),
+                )
             if 200 <= response.status_code < 300:
                 self._check_type(url, reply.headers.get("content-type", ""), kind)
                 reply.body = self._read_body(response, url, truncate=kind == "robots")
@@ -549,8 +589,17 @@ def classify_exception(exc: BaseException) -> str:
         return "decode_error"
     if any(isinstance(e, requests.exceptions.SSLError) for e in chain):
         return "tls_error"
-    if any(isinstance(e, (requests.exceptions.InvalidURL, requests.exceptions.InvalidSchema,
-                          requests.exceptions.MissingSchema)) for e in chain):
+    if any(
+        isinstance(
+            e,
+            (
+                requests.exceptions.InvalidURL,
+                requests.exceptions.InvalidSchema,
+                requests.exceptions.MissingSchema,
+            ),
+        )
+        for e in chain
+    ):
         return "invalid_url"
     return "connection_error"
 
@@ -591,8 +640,9 @@ def parse_retry_after(value: str | None, now: float | None = None) -> float | No
 
 
 # --- many URLs ------------------------------------------------------------------------------
-def fetch_many(fetcher: Fetcher, urls: Iterable[str], workers: int, *, kind: str = "page",
-               lookahead: int | None = None) -> Iterator[tuple[str, FetchedPage | FetchError]]:
+def fetch_many(
+    fetcher: Fetcher, urls: Iterable[str], workers: int, *, kind: str = "page", lookahead: int | None = None
+) -> Iterator[tuple[str, FetchedPage | FetchError]]:
     """Fetch `urls` in a bounded pool, host-aware: hosts proceed in parallel, each at its own pace.
 
     A URL is handed to a worker only when its host has a free connection and its delay has
@@ -609,8 +659,16 @@ def fetch_many(fetcher: Fetcher, urls: Iterable[str], workers: int, *, kind: str
 class _Scheduler:
     """Per-host queues feeding a thread pool (see `fetch_many`)."""
 
-    def __init__(self, fetcher: Fetcher, urls: Iterator[str], workers: int, lookahead: int, kind: str) -> None:
-        self.fetcher, self.urls, self.workers, self.lookahead, self.kind = fetcher, urls, workers, lookahead, kind
+    def __init__(
+        self, fetcher: Fetcher, urls: Iterator[str], workers: int, lookahead: int, kind: str
+    ) -> None:
+        self.fetcher, self.urls, self.workers, self.lookahead, self.kind = (
+            fetcher,
+            urls,
+            workers,
+            lookahead,
+            kind,
+        )
         self.queues: dict[str, deque[str]] = {}
         self.buffered = 0
         self.exhausted = False

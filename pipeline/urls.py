@@ -8,14 +8,57 @@ from urllib.parse import SplitResult, quote, unquote_plus, urljoin, urlsplit, ur
 import idna
 
 # Query parameters that only say where a click came from: dropped. Matched case-insensitively.
-TRACKING_PARAMS: frozenset[str] = frozenset({
-    "fbclid", "gclid", "gclsrc", "dclid", "msclkid", "yclid", "twclid", "ttclid", "li_fat_id", "igshid",
-    "mc_cid", "mc_eid", "_ga", "_gl", "_hsenc", "_hsmi", "mkt_tok", "oly_anon_id", "oly_enc_id",
-    "vero_id", "wickedid", "rb_clickid", "s_cid", "ncid", "ocid", "cmpid", "cmp", "icid", "smid", "smtyp",
-    "ref", "ref_src", "ref_url", "referrer", "spm",
-    "at_medium", "at_campaign", "at_custom1", "at_custom2", "at_custom3", "at_custom4",
-    "ns_mchannel", "ns_source", "ns_campaign", "ns_linkname", "ns_fee", "__twitter_impression",
-})
+TRACKING_PARAMS: frozenset[str] = frozenset(
+    {
+        "fbclid",
+        "gclid",
+        "gclsrc",
+        "dclid",
+        "msclkid",
+        "yclid",
+        "twclid",
+        "ttclid",
+        "li_fat_id",
+        "igshid",
+        "mc_cid",
+        "mc_eid",
+        "_ga",
+        "_gl",
+        "_hsenc",
+        "_hsmi",
+        "mkt_tok",
+        "oly_anon_id",
+        "oly_enc_id",
+        "vero_id",
+        "wickedid",
+        "rb_clickid",
+        "s_cid",
+        "ncid",
+        "ocid",
+        "cmpid",
+        "cmp",
+        "icid",
+        "smid",
+        "smtyp",
+        "ref",
+        "ref_src",
+        "ref_url",
+        "referrer",
+        "spm",
+        "at_medium",
+        "at_campaign",
+        "at_custom1",
+        "at_custom2",
+        "at_custom3",
+        "at_custom4",
+        "ns_mchannel",
+        "ns_source",
+        "ns_campaign",
+        "ns_linkname",
+        "ns_fee",
+        "__twitter_impression",
+    }
+)
 # Prefixes of whole families of tracking parameters (Google Analytics, Matomo, Piwik, HubSpot).
 TRACKING_PREFIXES: tuple[str, ...] = ("utm_", "mtm_", "pk_", "hsa_", "itm_")
 DEFAULT_PORTS: dict[str, int] = {"http": 80, "https": 443}
@@ -112,7 +155,7 @@ def _requote(text: str, safe: str) -> str:
     pieces: list[str] = []
     last = 0
     for match in _PERCENT.finditer(text):
-        pieces.append(quote(text[last:match.start()], safe=safe + _UNRESERVED))
+        pieces.append(quote(text[last : match.start()], safe=safe + _UNRESERVED))
         char = chr(int(match.group()[1:], 16))
         pieces.append(char if char in _UNRESERVED else match.group().upper())
         last = match.end()
@@ -141,4 +184,3 @@ def _normalise_query(query: str) -> str:
 def same_url(a: str, b: str) -> bool:
     """True when two URLs canonicalise to the same string."""
     return canonicalise_url(a) == canonicalise_url(b)
-

@@ -141,9 +141,11 @@ def _conditional(response: Response, headers: dict[str, str]) -> Response:
     lowered = {k.lower(): v for k, v in headers.items()}
     declared = {k.lower(): v for k, v in response.headers.items()}
     etag, modified = declared.get("etag"), declared.get("last-modified")
-    if (etag and lowered.get("if-none-match") == etag) or (
-            modified and not lowered.get("if-none-match") and lowered.get("if-modified-since") == modified):
-        return Response(b"", status=304, headers=dict(response.headers), content_type="", delay=response.delay)
+    by_etag = bool(etag) and lowered.get("if-none-match") == etag
+    since = lowered.get("if-modified-since")
+    by_date = bool(modified) and "if-none-match" not in lowered and since == modified
+    if by_etag or by_date:
+        return Response(b"", 304, dict(response.headers), content_type="", delay=response.delay)
     return response
 
 

@@ -9,6 +9,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
+from xml.sax.saxutils import escape as esc
 
 from pipeline.settings import Settings
 
@@ -18,58 +19,82 @@ XML_TYPE = "application/xml; charset=utf-8"
 
 def fast_settings(**changes: object) -> Settings:
     """Settings with loopback allowed and every wait/timeout small, so faults resolve quickly."""
-    base = Settings(allow_private_networks=True, per_host_delay=0.0, per_host_connections=4,
-                    connect_timeout=1.0, read_timeout=1.0, max_retries=2, backoff_factor=0.01,
-                    max_retry_after=2.0, max_redirects=5)
+    base = Settings(
+        allow_private_networks=True,
+        per_host_delay=0.0,
+        per_host_connections=4,
+        connect_timeout=1.0,
+        read_timeout=1.0,
+        max_retries=2,
+        backoff_factor=0.01,
+        max_retry_after=2.0,
+        max_redirects=5,
+    )
     return base.with_(**changes)
 
 
 def rss(items: list[tuple[str, str | None, str]], title: str = "Test feed") -> str:
     """RSS 2.0 with (link, RFC 822 date or None, title) items."""
     entries = "".join(
-        f"<item><title>{t}</title><link>{link}</link>" + (f"<pubDate>{d}</pubDate>" if d else "") + "</item>"
+        f"<item><title>{t}</title><link>{esc(link)}</link>"
+        + (f"<pubDate>{d}</pubDate>" if d else "")
+        + "</item>"
         for link, d, t in items
     )
-    return (f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>{title}</title>'
-            f"<link>http://example.org/</link><description>d</description>{entries}</channel></rss>")
+    return (
+        f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>{title}</title>'
+        f"<link>http://example.org/</link><description>d</description>{entries}</channel></rss>"
+    )
 
 
 def atom(items: list[tuple[str, str, str]]) -> str:
     """Atom 1.0 with (link, ISO date, title) entries."""
     entries = "".join(
-        f'<entry><title>{t}</title><link rel="alternate" href="{link}"/><id>{link}</id>'
+        f'<entry><title>{t}</title><link rel="alternate" href="{esc(link)}"/><id>{esc(link)}</id>'
         f"<updated>{d}</updated><published>{d}</published></entry>"
         for link, d, t in items
     )
-    return ('<?xml version="1.0" encoding="utf-8"?><feed xmlns="http://www.w3.org/2005/Atom">'
-            f"<title>A</title><id>urn:x</id><updated>2026-01-01T00:00:00Z</updated>{entries}</feed>")
+    return (
+        '<?xml version="1.0" encoding="utf-8"?><feed xmlns="http://www.w3.org/2005/Atom">'
+        f"<title>A</title><id>urn:x</id><updated>2026-01-01T00:00:00Z</updated>{entries}</feed>"
+    )
 
 
 def urlset(items: list[tuple[str, str | None]]) -> str:
     """A sitemap <urlset> of (loc, lastmod or None)."""
-    body = "".join(f"<url><loc>{loc}</loc>" + (f"<lastmod>{m}</lastmod>" if m else "") + "</url>"
-                   for loc, m in items)
-    return ('<?xml version="1.0" encoding="UTF-8"?>'
-            f'<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{body}</urlset>')
+    body = "".join(
+        f"<url><loc>{esc(loc)}</loc>" + (f"<lastmod>{m}</lastmod>" if m else "") + "</url>"
+        for loc, m in items
+    )
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>'
+        f'<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{body}</urlset>'
+    )
 
 
 def sitemap_index(children: list[tuple[str, str | None]]) -> str:
-    body = "".join(f"<sitemap><loc>{loc}</loc>" + (f"<lastmod>{m}</lastmod>" if m else "") + "</sitemap>"
-                   for loc, m in children)
-    return ('<?xml version="1.0" encoding="UTF-8"?>'
-            f'<sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{body}</sitemapindex>')
+    body = "".join(
+        f"<sitemap><loc>{esc(loc)}</loc>" + (f"<lastmod>{m}</lastmod>" if m else "") + "</sitemap>"
+        for loc, m in children
+    )
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>'
+        f'<sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{body}</sitemapindex>'
+    )
 
 
 def news_sitemap(items: list[tuple[str, str, str]]) -> str:
     """A Google News sitemap of (loc, publication_date, title)."""
     body = "".join(
-        f"<url><loc>{loc}</loc><news:news><news:publication><news:name>T</news:name>"
+        f"<url><loc>{esc(loc)}</loc><news:news><news:publication><news:name>T</news:name>"
         f"<news:language>en</news:language></news:publication>"
         f"<news:publication_date>{d}</news:publication_date><news:title>{t}</news:title></news:news></url>"
         for loc, d, t in items
     )
-    return ('<?xml version="1.0" encoding="UTF-8"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9" '
-            f'xmlns:news="http://www.google.com/schemas/sitemap-news/0.9">{body}</urlset>')
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9" '
+        f'xmlns:news="http://www.google.com/schemas/sitemap-news/0.9">{body}</urlset>'
+    )
 
 
 def rfc822(moment: datetime) -> str:

@@ -99,8 +99,10 @@ def test_retry_after_is_capped() -> None:
 
 def test_retry_after_also_delays_other_requests_to_that_host() -> None:
     limited = Response(status=503, headers={"Retry-After": "1"})
-    with Site({"/a": sequence(limited, Response(HTML)), "/b": Response(HTML)}) as site, \
-            Fetcher(NO_ROBOTS.with_(max_retries=1)) as f:
+    with (
+        Site({"/a": sequence(limited, Response(HTML)), "/b": Response(HTML)}) as site,
+        Fetcher(NO_ROBOTS.with_(max_retries=1)) as f,
+    ):
         f.fetch(site.url("/a"))
         f.fetch(site.url("/b"))
     assert [r.path for r in site.requests] == ["/a", "/a", "/b"]
@@ -168,8 +170,15 @@ def test_connection_refused() -> None:
 
 # --- redirects -------------------------------------------------------------------------------
 def test_redirect_loop() -> None:
-    with Site({"/a": Response(status=302, headers={"Location": "/b"}),
-               "/b": Response(status=302, headers={"Location": "/a"})}) as site, Fetcher(NO_ROBOTS) as f:
+    with (
+        Site(
+            {
+                "/a": Response(status=302, headers={"Location": "/b"}),
+                "/b": Response(status=302, headers={"Location": "/a"}),
+            }
+        ) as site,
+        Fetcher(NO_ROBOTS) as f,
+    ):
         err = fetch_error(f, site.url("/a"))
     assert err.reason == "too_many_redirects" and site.hits("/a") == 1 and site.hits("/b") == 1
 
@@ -184,7 +193,10 @@ def test_too_many_redirects() -> None:
 
 # --- size cap ----------------------------------------------------------------------------------
 def test_declared_length_over_the_cap_is_refused_before_reading() -> None:
-    with Site({"/big": Response("x" * 50_000)}) as site, Fetcher(NO_ROBOTS.with_(max_response_bytes=1000)) as f:
+    with (
+        Site({"/big": Response("x" * 50_000)}) as site,
+        Fetcher(NO_ROBOTS.with_(max_response_bytes=1000)) as f,
+    ):
         err = fetch_error(f, site.url("/big"))
         assert f.stats.bytes == 0
     assert err.reason == "too_large"
@@ -215,26 +227,35 @@ def test_endless_body_is_stopped_while_streaming() -> None:
 def test_gzip_bomb_is_stopped_at_the_cap() -> None:
     bomb = gzip.compress(b"\0" * 30_000_000)
     settings = NO_ROBOTS.with_(max_response_bytes=1_000_000)
-    with Site({"/bomb": Response(bomb, headers={"Content-Encoding": "gzip"})}) as site, Fetcher(settings) as f:
+    with (
+        Site({"/bomb": Response(bomb, headers={"Content-Encoding": "gzip"})}) as site,
+        Fetcher(settings) as f,
+    ):
         err = fetch_error(f, site.url("/bomb"))
         read = f.stats.bytes
     assert err.reason == "too_large" and read < 30_000_000
 
 
 # --- content types, charsets, empty bodies --------------------------------------------------------
-@pytest.mark.parametrize("content_type", ["image/png", "application/pdf", "application/octet-stream",
-                                          "video/mp4", "application/zip"])
+@pytest.mark.parametrize(
+    "content_type",
+    ["image/png", "application/pdf", "application/octet-stream", "video/mp4", "application/zip"],
+)
 def test_non_html_pages_are_refused_without_reading_the_body(content_type: str) -> None:
-    with Site({"/x": Response(b"\x89PNG\r\n\x1a\n" + b"\0" * 5000, content_type=content_type)}) as site, \
-            Fetcher(NO_ROBOTS) as f:
+    with (
+        Site({"/x": Response(b"\x89PNG\r\n\x1a\n" + b"\0" * 5000, content_type=content_type)}) as site,
+        Fetcher(NO_ROBOTS) as f,
+    ):
         err = fetch_error(f, site.url("/x"))
         assert f.stats.bytes == 0
     assert err.reason == "not_html" and site.hits("/x") == 1
 
 
-FRENCH = ("<html><head><title>Caf\u00e9</title></head><body><p>Le caf\u00e9 cr\u00e8me \u00e9tait tr\u00e8s "
-          "appr\u00e9ci\u00e9 \u2014 d\u00e9j\u00e0 na\u00efve, l'\u00e9l\u00e8ve pr\u00e9f\u00e9rait la "
-          "cr\u00eape br\u00fbl\u00e9e.</p></body></html>")
+FRENCH = (
+    "<html><head><title>Caf\u00e9</title></head><body><p>Le caf\u00e9 cr\u00e8me \u00e9tait tr\u00e8s "
+    "appr\u00e9ci\u00e9 \u2014 d\u00e9j\u00e0 na\u00efve, l'\u00e9l\u00e8ve pr\u00e9f\u00e9rait la "
+    "cr\u00eape br\u00fbl\u00e9e.</p></body></html>"
+)
 
 
 def test_wrong_declared_charset_is_not_trusted() -> None:
@@ -254,16 +275,24 @@ def test_wrong_declared_charset_decodes_western_text_exactly() -> None:
 
 
 def test_meta_charset_used_when_header_has_none() -> None:
-    body = ('<html><head><meta charset="iso-8859-15"></head><body>\u20ac 5</body></html>').encode("iso-8859-15")
+    body = ('<html><head><meta charset="iso-8859-15"></head><body>\u20ac 5</body></html>').encode(
+        "iso-8859-15"
+    )
     with Site({"/a": Response(body, content_type="text/html")}) as site, Fetcher(NO_ROBOTS) as f:
         page = f.fetch(site.url("/a"))
     assert page.encoding == "iso8859-15" and "\u20ac 5" in page.body.decode(page.encoding)
 
 
 def test_mixed_encodings_do_not_break_the_fetch() -> None:
-    body = ("<html><body><p>UTF-8: caf\u00e9</p>".encode() + "<p>cp1252: na\u00efve</p>".encode("cp1252")
-            + b"</body></html>")
-    with Site({"/a": Response(body, content_type="text/html; charset=utf-8")}) as site, Fetcher(NO_ROBOTS) as f:
+    body = (
+        "<html><body><p>UTF-8: caf\u00e9</p>".encode()
+        + "<p>cp1252: na\u00efve</p>".encode("cp1252")
+        + b"</body></html>"
+    )
+    with (
+        Site({"/a": Response(body, content_type="text/html; charset=utf-8")}) as site,
+        Fetcher(NO_ROBOTS) as f,
+    ):
         page = f.fetch(site.url("/a"))
     assert page.body == body  # the raw layer keeps the exact bytes
     text, codec = decode_html(page.body, page.content_type)
@@ -276,16 +305,26 @@ def test_empty_200_is_a_page_with_an_empty_body() -> None:
     assert (page.status, page.body, page.encoding) == (200, b"", None)
 
 
-@pytest.mark.parametrize("url", ["file:///etc/passwd", "ftp://127.0.0.1/x", "gopher://127.0.0.1:70/",
-                                 "javascript:alert(1)", "http:///nohost"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "file:///etc/passwd",
+        "ftp://127.0.0.1/x",
+        "gopher://127.0.0.1:70/",
+        "javascript:alert(1)",
+        "http:///nohost",
+    ],
+)
 def test_non_http_urls_are_unsafe(url: str) -> None:
     with Fetcher(NO_ROBOTS) as f:
         assert fetch_error(f, url).reason == "unsafe_url"
 
 
 def test_redirect_to_a_non_http_scheme_is_unsafe() -> None:
-    with Site({"/a": Response(status=302, headers={"Location": "file:///etc/passwd"})}) as site, \
-            Fetcher(NO_ROBOTS) as f:
+    with (
+        Site({"/a": Response(status=302, headers={"Location": "file:///etc/passwd"})}) as site,
+        Fetcher(NO_ROBOTS) as f,
+    ):
         assert fetch_error(f, site.url("/a")).reason == "unsafe_url"
 
 

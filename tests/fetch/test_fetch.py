@@ -24,9 +24,13 @@ def paths(site: Site) -> list[str]:
 
 
 def test_redirect_is_followed_and_final_url_recorded(fetcher: Fetcher) -> None:
-    with Site({"/old": Response(status=301, headers={"Location": "/mid"}),
-               "/mid": Response(status=302, headers={"Location": "/new?x=1"}),
-               "/new": Response(HTML)}) as site:
+    with Site(
+        {
+            "/old": Response(status=301, headers={"Location": "/mid"}),
+            "/mid": Response(status=302, headers={"Location": "/new?x=1"}),
+            "/new": Response(HTML),
+        }
+    ) as site:
         page = fetcher.fetch(site.url("/old"))
     assert (page.status, page.url, page.final_url) == (200, site.url("/old"), site.url("/new?x=1"))
     assert paths(site) == ["/robots.txt", "/old", "/mid", "/new?x=1"]
@@ -34,7 +38,10 @@ def test_redirect_is_followed_and_final_url_recorded(fetcher: Fetcher) -> None:
 
 
 def test_descriptive_user_agent_and_timeout_on_every_request(settings: Settings) -> None:
-    with Site({"/": Response(HTML)}) as site, Fetcher(settings.with_(user_agent="np-test/1 (+mailto:x@y)")) as f:
+    with (
+        Site({"/": Response(HTML)}) as site,
+        Fetcher(settings.with_(user_agent="np-test/1 (+mailto:x@y)")) as f,
+    ):
         f.fetch(site.url("/"))
     assert {r.headers["User-Agent"] for r in site.requests} == {"np-test/1 (+mailto:x@y)"}
 
@@ -49,9 +56,13 @@ def test_compressed_content_encoding_is_decoded(fetcher: Fetcher, encoding: str)
 
 
 def test_header_charset_sets_encoding(fetcher: Fetcher) -> None:
-    with Site({"/": Response(HTML, content_type="text/html; charset=windows-1252", charset="cp1252")}) as site:
+    with Site(
+        {"/": Response(HTML, content_type="text/html; charset=windows-1252", charset="cp1252")}
+    ) as site:
         page = fetcher.fetch(site.url("/"))
-    assert page.encoding == "cp1252" and page.body.decode(page.encoding).endswith("caf\u00e9</p></body></html>")
+    assert page.encoding == "cp1252" and page.body.decode(page.encoding).endswith(
+        "caf\u00e9</p></body></html>"
+    )
 
 
 def test_conditional_get_gives_a_304_page_not_an_error(fetcher: Fetcher) -> None:
@@ -85,9 +96,11 @@ def test_robots_disallow_and_crawl_delay_are_obeyed(fetcher: Fetcher) -> None:
 
 
 def test_robots_group_for_our_agent_wins_over_star() -> None:
-    text = ("User-agent: *\nDisallow: /\n\nUser-agent: news-pipeline\nUser-agent: other\n"
-            "Disallow: /drafts\nAllow: /drafts/public\nDisallow: /*.pdf$\nCrawl-delay: 3\n"
-            "Sitemap: https://e.com/sitemap.xml\n")
+    text = (
+        "User-agent: *\nDisallow: /\n\nUser-agent: news-pipeline\nUser-agent: other\n"
+        "Disallow: /drafts\nAllow: /drafts/public\nDisallow: /*.pdf$\nCrawl-delay: 3\n"
+        "Sitemap: https://e.com/sitemap.xml\n"
+    )
     rules = parse_robots(text, "news-pipeline/0.1 (+https://x)")
     assert rules.allows("https://e.com/news/1")
     assert not rules.allows("https://e.com/drafts/1")
@@ -150,8 +163,12 @@ def test_per_host_connection_cap(settings: Settings) -> None:
 
 
 def test_feed_kind_accepts_xml_and_gzip_that_pages_refuse(fetcher: Fetcher) -> None:
-    with Site({"/s.xml.gz": Response(gzip.compress(b"<urlset/>"), content_type="application/octet-stream"),
-               "/f": Response("<rss/>", content_type="application/rss+xml")}) as site:
+    with Site(
+        {
+            "/s.xml.gz": Response(gzip.compress(b"<urlset/>"), content_type="application/octet-stream"),
+            "/f": Response("<rss/>", content_type="application/rss+xml"),
+        }
+    ) as site:
         assert fetcher.fetch(site.url("/s.xml.gz"), kind="sitemap").body.startswith(b"\x1f\x8b")
         assert fetcher.fetch(site.url("/f"), kind="feed").body == b"<rss/>"
         for path in ("/s.xml.gz", "/f"):

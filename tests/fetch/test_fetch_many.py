@@ -26,12 +26,19 @@ def host(site: Site) -> str:
 
 def test_slow_host_does_not_hold_up_the_others() -> None:
     slow_pages = {f"/s{i}": Response(HTML, delay=0.3) for i in range(4)}
-    with Site(slow_pages) as slow, Site({f"/f{i}": Response(HTML) for i in range(4)}) as fast_a, \
-            Site({f"/f{i}": Response(HTML) for i in range(4)}) as fast_b:
-        politeness = {host(slow): Politeness(min_delay=0.0, max_connections=1),
-                      host(fast_a): Politeness(min_delay=0.05, max_connections=1),
-                      host(fast_b): Politeness(min_delay=0.05, max_connections=1)}
-        urls = [slow.url(p) for p in slow_pages] + [s.url(f"/f{i}") for s in (fast_a, fast_b) for i in range(4)]
+    with (
+        Site(slow_pages) as slow,
+        Site({f"/f{i}": Response(HTML) for i in range(4)}) as fast_a,
+        Site({f"/f{i}": Response(HTML) for i in range(4)}) as fast_b,
+    ):
+        politeness = {
+            host(slow): Politeness(min_delay=0.0, max_connections=1),
+            host(fast_a): Politeness(min_delay=0.05, max_connections=1),
+            host(fast_b): Politeness(min_delay=0.05, max_connections=1),
+        }
+        urls = [slow.url(p) for p in slow_pages] + [
+            s.url(f"/f{i}") for s in (fast_a, fast_b) for i in range(4)
+        ]
         with Fetcher(SETTINGS, politeness) as f:
             started = time.monotonic()
             order = [url for url, _ in fetch_many(f, urls, workers=4)]
@@ -46,10 +53,14 @@ def test_slow_host_does_not_hold_up_the_others() -> None:
 
 
 def test_each_host_keeps_its_own_delay_while_others_proceed() -> None:
-    with Site({f"/p{i}": Response(HTML) for i in range(4)}) as paced, \
-            Site({f"/p{i}": Response(HTML) for i in range(8)}) as free:
-        politeness = {host(paced): Politeness(min_delay=0.2, max_connections=2),
-                      host(free): Politeness(min_delay=0.0, max_connections=4)}
+    with (
+        Site({f"/p{i}": Response(HTML) for i in range(4)}) as paced,
+        Site({f"/p{i}": Response(HTML) for i in range(8)}) as free,
+    ):
+        politeness = {
+            host(paced): Politeness(min_delay=0.2, max_connections=2),
+            host(free): Politeness(min_delay=0.0, max_connections=4),
+        }
         urls = [paced.url(f"/p{i}") for i in range(4)] + [free.url(f"/p{i}") for i in range(8)]
         with Fetcher(SETTINGS, politeness) as f:
             results = dict(fetch_many(f, urls, workers=3))
@@ -60,12 +71,20 @@ def test_each_host_keeps_its_own_delay_while_others_proceed() -> None:
 
 
 def test_failures_are_yielded_not_raised() -> None:
-    with Site({"/ok": Response(HTML), "/img": Response(b"GIF89a", content_type="image/gif")}) as site, \
-            Fetcher(SETTINGS) as f:
-        results = dict(fetch_many(f, [site.url("/ok"), site.url("/missing"), site.url("/img"), "ftp://x/y"], 2))
+    with (
+        Site({"/ok": Response(HTML), "/img": Response(b"GIF89a", content_type="image/gif")}) as site,
+        Fetcher(SETTINGS) as f,
+    ):
+        results = dict(
+            fetch_many(f, [site.url("/ok"), site.url("/missing"), site.url("/img"), "ftp://x/y"], 2)
+        )
     assert isinstance(results[site.url("/ok")], FetchedPage)
     reasons = {url: r.reason for url, r in results.items() if isinstance(r, FetchError)}
-    assert reasons == {site.url("/missing"): "http_404", site.url("/img"): "not_html", "ftp://x/y": "unsafe_url"}
+    assert reasons == {
+        site.url("/missing"): "http_404",
+        site.url("/img"): "not_html",
+        "ftp://x/y": "unsafe_url",
+    }
 
 
 def test_input_is_consumed_lazily_and_work_in_flight_is_bounded() -> None:
@@ -82,6 +101,7 @@ def test_input_is_consumed_lazily_and_work_in_flight_is_bounded() -> None:
         return Response(HTML)
 
     with Site({"/p": page}) as site:
+
         def urls() -> Iterator[str]:
             for i in range(1_000_000):
                 pulled[0] += 1

@@ -17,13 +17,30 @@ GUARDED = fast_settings(allow_private_networks=False, respect_robots=False)
 HTML = "<html><body>ok</body></html>"
 
 
-@pytest.mark.parametrize(("address", "public"), [
-    ("127.0.0.1", False), ("127.8.9.10", False), ("::1", False), ("10.1.2.3", False), ("172.16.0.1", False),
-    ("192.168.1.1", False), ("169.254.169.254", False), ("fe80::1", False), ("fc00::1", False),
-    ("0.0.0.0", False), ("224.0.0.1", False), ("240.0.0.1", False), ("100.64.0.1", False),
-    ("::ffff:127.0.0.1", False), ("::ffff:10.0.0.1", False), ("255.255.255.255", False),
-    ("93.184.216.34", True), ("8.8.8.8", True), ("2606:4700:4700::1111", True),
-])
+@pytest.mark.parametrize(
+    ("address", "public"),
+    [
+        ("127.0.0.1", False),
+        ("127.8.9.10", False),
+        ("::1", False),
+        ("10.1.2.3", False),
+        ("172.16.0.1", False),
+        ("192.168.1.1", False),
+        ("169.254.169.254", False),
+        ("fe80::1", False),
+        ("fc00::1", False),
+        ("0.0.0.0", False),
+        ("224.0.0.1", False),
+        ("240.0.0.1", False),
+        ("100.64.0.1", False),
+        ("::ffff:127.0.0.1", False),
+        ("::ffff:10.0.0.1", False),
+        ("255.255.255.255", False),
+        ("93.184.216.34", True),
+        ("8.8.8.8", True),
+        ("2606:4700:4700::1111", True),
+    ],
+)
 def test_address_classification(address: str, public: bool) -> None:
     assert is_public_address(address) is public
 
@@ -56,13 +73,17 @@ def loopback_one_is_public(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.mark.usefixtures("loopback_one_is_public")
-@pytest.mark.parametrize("target", ["private_site", "http://169.254.169.254/latest/meta-data/",
-                                    "http://10.0.0.1/admin", "http://[::1]/"])
+@pytest.mark.parametrize(
+    "target",
+    ["private_site", "http://169.254.169.254/latest/meta-data/", "http://10.0.0.1/admin", "http://[::1]/"],
+)
 def test_redirect_to_a_private_address_is_refused(target: str) -> None:
     with Site({"/ok": Response(HTML)}, host="127.0.0.2") as private:
         location = private.url("/ok") if target == "private_site" else target
-        with Site({"/go": Response(status=302, headers={"Location": location})}) as public, \
-                Fetcher(GUARDED) as f:
+        with (
+            Site({"/go": Response(status=302, headers={"Location": location})}) as public,
+            Fetcher(GUARDED) as f,
+        ):
             with pytest.raises(FetchError) as err:
                 f.fetch(public.url("/go"))
     assert err.value.reason == "unsafe_url"

@@ -7,23 +7,26 @@ import pytest
 from pipeline.urls import canonicalise_url, host_of, is_tracking_param, site_root
 
 
-@pytest.mark.parametrize(("raw", "expected"), [
-    ("HTTP://Example.COM/a", "http://example.com/a"),
-    ("http://example.com:80/a", "http://example.com/a"),
-    ("https://example.com:443/a", "https://example.com/a"),
-    ("https://example.com:8443/a", "https://example.com:8443/a"),
-    ("https://example.com", "https://example.com/"),
-    ("https://example.com/a#comments", "https://example.com/a"),
-    ("https://example.com/a/./b/../c", "https://example.com/a/c"),
-    ("https://example.com/../../a", "https://example.com/a"),
-    ("https://example.com/%7euser/%c3%a9t%c3%a9", "https://example.com/~user/%C3%A9t%C3%A9"),
-    ("https://example.com/caf\u00e9 au lait", "https://example.com/caf%C3%A9%20au%20lait"),
-    ("https://example.com/a%2Fb", "https://example.com/a%2Fb"),
-    ("https://user:pw@example.com/a", "https://example.com/a"),
-    ("https://B\u00fccher.Example/x", "https://xn--bcher-kva.example/x"),
-    ("https://example.com./a", "https://example.com/a"),
-    ("  https://example.com/a  ", "https://example.com/a"),
-])
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("HTTP://Example.COM/a", "http://example.com/a"),
+        ("http://example.com:80/a", "http://example.com/a"),
+        ("https://example.com:443/a", "https://example.com/a"),
+        ("https://example.com:8443/a", "https://example.com:8443/a"),
+        ("https://example.com", "https://example.com/"),
+        ("https://example.com/a#comments", "https://example.com/a"),
+        ("https://example.com/a/./b/../c", "https://example.com/a/c"),
+        ("https://example.com/../../a", "https://example.com/a"),
+        ("https://example.com/%7euser/%c3%a9t%c3%a9", "https://example.com/~user/%C3%A9t%C3%A9"),
+        ("https://example.com/caf\u00e9 au lait", "https://example.com/caf%C3%A9%20au%20lait"),
+        ("https://example.com/a%2Fb", "https://example.com/a%2Fb"),
+        ("https://user:pw@example.com/a", "https://example.com/a"),
+        ("https://B\u00fccher.Example/x", "https://xn--bcher-kva.example/x"),
+        ("https://example.com./a", "https://example.com/a"),
+        ("  https://example.com/a  ", "https://example.com/a"),
+    ],
+)
 def test_canonical_spelling(raw: str, expected: str) -> None:
     assert canonicalise_url(raw) == expected
 
@@ -40,7 +43,10 @@ def test_tracking_variants_collapse_to_one_url() -> None:
 
 
 def test_meaningful_query_params_are_kept_and_sorted() -> None:
-    assert canonicalise_url("https://e.com/s?page=2&q=a+b&utm_term=x&id=9") == "https://e.com/s?id=9&page=2&q=a+b"
+    assert (
+        canonicalise_url("https://e.com/s?page=2&q=a+b&utm_term=x&id=9")
+        == "https://e.com/s?id=9&page=2&q=a+b"
+    )
     assert canonicalise_url("https://e.com/s?flag&x=") == "https://e.com/s?flag&x="
     assert canonicalise_url("https://e.com/s?q=%e2%82%ac") == "https://e.com/s?q=%E2%82%AC"
 
