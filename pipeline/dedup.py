@@ -12,7 +12,7 @@ from functools import lru_cache
 import numpy as np
 from datasketch import MinHash, MinHashLSH
 
-NUM_PERM = 128
+NUM_PERM = 64  # with THRESHOLD 0.5 datasketch picks 14 bands of 4 rows
 SHINGLE_WORDS = 3
 THRESHOLD = 0.5  # estimated Jaccard similarity of word 3-shingles at which two articles are one story
 MIN_WORDS = 20  # shorter bodies are not clustered: too few shingles for a meaningful estimate

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -301,6 +303,15 @@ class Store:
             found = {row[0] for row in cur.fetchall()}
         return found & set(urls)
 
+    def articles_per_source(self, window: Window) -> dict[str, int]:
+        """How many articles each source holds for the window (by published date, else fetch time)."""
+        with self._transaction("count articles per source") as cur:
+            cur.execute("SELECT source, count(*) FROM articles"
+                        " WHERE coalesce(published_at, fetched_at) >= %(s)s"
+                        " AND coalesce(published_at, fetched_at) < %(e)s GROUP BY source",
+                        {"s": window.start, "e": window.end})
+            return {source: count for source, count in cur.fetchall()}
+
     def save_articles(self, run_id: int, items: Sequence[ArticleInput]) -> SaveCounts:
         """Merge a batch by canonical URL in one transaction: insert, revise, link duplicates, cluster."""
         batch = _latest_per_key(items)
@@ -313,11 +324,15 @@ class Store:
             changed = [k for k in batch if k in existing and existing[k][1] != _fingerprint(batch[k].article)]
             ids = dict(zip(new, _allocate_ids(cur, len(new)), strict=False))
             ids.update({k: existing[k][0] for k in changed})
-            canonical = _exact_duplicates(cur, [(ids[k], batch[k].article) for k in batch if k in ids])
-            _insert_articles(cur, run_id, [(ids[k], batch[k]) for k in new], canonical)
-            _revise_articles(cur, run_id, [(ids[k], batch[k]) for k in changed], canonical)
-            _link_near_duplicates(cur, [(ids[k], batch[k].article.body) for k in batch
-                                        if k in ids and ids[k] not in canonical])
+            targets = [(ids[k], batch[k].article.body) for k in batch if k in ids]
+            with ThreadPoolExecutor(max_workers=1) as pool:  # sign while the server indexes the inserts
+                signing = pool.submit(_sign, targets)
+                canonical = _exact_duplicates(cur, [(ids[k], batch[k].article) for k in batch if k in ids])
+                _insert_articles(cur, run_id, [(ids[k], batch[k]) for k in new], canonical)
+                _revise_articles(cur, run_id, [(ids[k], batch[k]) for k in changed], canonical)
+                signatures = signing.result()
+            _link_near_duplicates(cur, [aid for aid, _ in targets],
+                                  {aid: sig for aid, sig in signatures.items() if aid not in canonical})
         dups = sum(1 for k in new if ids[k] in canonical)
         return SaveCounts(len(new) - dups, len(changed), len(batch) - len(new) - len(changed), dups)
 
@@ -530,12 +545,15 @@ def _revise_articles(cur: Any, run_id: int, rows: list[tuple[int, ArticleInput]]
     psycopg2.extras.execute_values(cur, _REVISE, values, template=_REVISE_TEMPLATE, page_size=PAGE_SIZE)
 
 
-def _link_near_duplicates(cur: Any, rows: list[tuple[int, str]]) -> None:
-    """Sign the articles, find candidates by LSH band keys (index lookups), join or open clusters."""
-    ids = [aid for aid, _ in rows]
+def _sign(rows: list[tuple[int, str]]) -> dict[int, Any]:
+    """MinHash signatures of the bodies long enough to cluster, by article id (pure CPU work)."""
+    return {aid: sig for aid, body in sorted(rows) if (sig := dedup.signature(body)) is not None}
+
+
+def _link_near_duplicates(cur: Any, ids: list[int], signatures: dict[int, Any]) -> None:
+    """Replace the articles' band keys, find candidates by LSH band keys (index lookups), join clusters."""
     cur.execute("DELETE FROM article_band_keys WHERE article_id = ANY(%s)", (ids,))
     cur.execute("DELETE FROM article_minhash WHERE article_id = ANY(%s)", (ids,))
-    signatures = {aid: sig for aid, body in sorted(rows) if (sig := dedup.signature(body)) is not None}
     if not signatures:
         return
     keys = {aid: dedup.band_keys(sig) for aid, sig in signatures.items()}
@@ -576,13 +594,17 @@ def _cluster_candidates(cur: Any, keys: dict[int, list[tuple[int, int]]]
 
 
 def _write_signatures(cur: Any, signatures: dict[int, Any], keys: dict[int, list[tuple[int, int]]]) -> None:
-    psycopg2.extras.execute_values(
-        cur, "INSERT INTO article_minhash (article_id, num_perm, signature) VALUES %s",
-        [(aid, dedup.NUM_PERM, psycopg2.Binary(dedup.to_bytes(sig))) for aid, sig in signatures.items()],
-        page_size=PAGE_SIZE)
-    psycopg2.extras.execute_values(
-        cur, "INSERT INTO article_band_keys (band, key, article_id) VALUES %s ON CONFLICT DO NOTHING",
-        [(band, key, aid) for aid, pairs in keys.items() for band, key in pairs], page_size=5000)
+    """COPY the signatures and band keys (many small rows: COPY is several times faster than INSERT)."""
+    _copy(cur, "article_minhash (article_id, num_perm, signature)",
+          (f"{aid}\t{dedup.NUM_PERM}\t\\\\x{dedup.to_bytes(sig).hex()}" for aid, sig in signatures.items()))
+    _copy(cur, "article_band_keys (band, key, article_id)",
+          (f"{band}\t{key}\t{aid}" for aid, pairs in keys.items() for band, key in pairs))
+
+
+def _copy(cur: Any, target: str, lines: Iterable[str]) -> None:
+    """COPY text-format lines (values already escaped) into `target` ("table (columns)")."""
+    buffer = io.StringIO("\n".join(lines) + "\n")
+    cur.copy_expert(f"COPY {target} FROM STDIN", buffer)
 
 
 class _ClusterPlan:

@@ -1,0 +1,73 @@
+"""Bulk article write speed of `Store.save_articles` (articles/s) on a throwaway database."""
+
+from __future__ import annotations
+
+import os
+import random
+import sys
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import sqlalchemy as sa
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from pipeline.models import ExtractedArticle  # noqa: E402
+from pipeline.store import ArticleInput, Store  # noqa: E402
+
+COUNT = int(os.environ.get("BENCH_ARTICLES", "5000"))
+BATCH = int(os.environ.get("BENCH_BATCH", "500"))
+
+
+def make_articles(count: int, seed: int = 7) -> list[ArticleInput]:
+    """`count` distinct articles of about 400 words, a tenth of them near-duplicate wire copies."""
+    rng = random.Random(seed)
+    vocabulary = [f"word{i}" for i in range(20000)]
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    items = []
+    for i in range(count):
+        if i % 10 == 9:
+            base = items[i - 1].article.body.split()
+            base[rng.randrange(len(base))] = "edited"
+            body = " ".join(base)
+        else:
+            body = " ".join(rng.choice(vocabulary) for _ in range(400))
+        published = start + timedelta(minutes=i)
+        article = ExtractedArticle(url=f"https://bench{i % 5}.example/{i}", title=f"Story {i}", body=body,
+                                   authors=("Bench",), published_at=published, date_signal="feed",
+                                   language="en", extractor_version="bench", method="trafilatura")
+        items.append(ArticleInput(f"bench{i % 5}", None, published, article))
+    return items
+
+
+def main() -> None:
+    server = os.environ.get("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+    name = f"np_bench_{uuid.uuid4().hex[:8]}"
+    admin = sa.create_engine(server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    try:
+        url = sa.engine.make_url(server).set(database=name).render_as_string(hide_password=False)
+        items = make_articles(COUNT)
+        with Store.open(url) as store:
+            store.upgrade()
+            run = store.begin_run("bench", None, [], {})
+            began = time.perf_counter()
+            for i in range(0, len(items), BATCH):
+                store.save_articles(run, items[i:i + BATCH])
+            elapsed = time.perf_counter() - began
+            again = time.perf_counter()
+            counts = store.save_articles(run, items[:BATCH])
+            rerun = time.perf_counter() - again
+        print(f"{COUNT} articles in batches of {BATCH}: {elapsed:.2f} s = {COUNT / elapsed:,.0f} articles/s"
+              f" (rerun of one batch: {counts}, {BATCH / rerun:,.0f} articles/s)")
+    finally:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+if __name__ == "__main__":
+    main()
