@@ -45,9 +45,10 @@ def _paragraphs(text: str) -> list[str]:
     return out
 
 
-def _normalise_once(text: str) -> str:
+def _normalise_once(text: str, repair: bool = True) -> str:
     text = _unescape(text)
-    text = ftfy.fix_text(text, _FTFY)
+    if repair and not text.isascii():  # ASCII text cannot hold mojibake
+        text = ftfy.fix_text(text, _FTFY)
     text = _INVISIBLE.sub("", text)
     text = _CONTROL.sub(" ", text.replace("\t", " "))
     text = unicodedata.normalize("NFC", text)
@@ -58,15 +59,16 @@ def normalise_text(text: str) -> str:
     """Return `text` as clean paragraphs separated by exactly one blank line.
 
     Every line break in the input is a paragraph break; whitespace inside a
-    paragraph is collapsed to single spaces. Idempotent: the steps are repeated
-    until the text no longer changes (entities that decode to entities, mojibake
-    revealed by another fix).
+    paragraph is collapsed to single spaces. Idempotent: the cheap steps are
+    re-checked and the whole sequence repeated while they still change the text
+    (entities that decode to entities, characters that compose after a removal).
     """
+    text = _normalise_once(text)
     for _ in range(_MAX_ROUNDS):
-        fixed = _normalise_once(text)
-        if fixed == text:
+        again = _normalise_once(text, repair=False)
+        if again == text:
             break
-        text = fixed
+        text = _normalise_once(again)
     return text
 
 

@@ -14,7 +14,7 @@ import trafilatura
 from pipeline.charset import decode_html
 from pipeline.clean import clean_paragraphs, line_key, prune_tree
 from pipeline.errors import ExtractError, PipelineError
-from pipeline.extract import extract_body, extract_metadata, parse_html
+from pipeline.extract import extract_body, extract_metadata, parse_html, strip_non_content
 from pipeline.models import CleaningRules, ExtractedArticle, PageHints
 from pipeline.normalise import normalise_text
 
@@ -56,6 +56,7 @@ def _process(html: str, url: str, rules: CleaningRules, hints: PageHints | None)
         raise ExtractError("no markup in the document", reason="not_html")
     tree = parse_html(html)
     meta = extract_metadata(tree, url, hints)
+    strip_non_content(tree)
     pruned = prune_tree(tree, rules)
     choice = extract_body(tree, url)
     paragraphs = _without_title(clean_paragraphs(choice.paragraphs, rules), meta.title)
