@@ -50,6 +50,7 @@ CHUNK_BYTES = 64 * 1024
 ROBOTS_MAX_BYTES = 512 * 1024  # RFC 9309: parse at least the first 500 KiB
 ROBOTS_MAX_REDIRECTS = 5
 MAX_CRAWL_DELAY = 60.0  # a robots.txt cannot make us wait longer than this per request
+BODY_DEADLINE_FACTOR = 3.0  # a body must arrive within read_timeout x this, however it trickles
 ACCEPT = {
     "page": "text/html,application/xhtml+xml;q=0.9,*/*;q=0.5",
     "feed": "application/rss+xml,application/atom+xml,application/xml;q=0.9,text/xml;q=0.9,*/*;q=0.5",
@@ -337,7 +338,7 @@ class Fetcher:
     # politeness ---------------------------------------------------------------------------
     def politeness_for(self, host: str) -> Politeness:
         """The effective politeness of a host: its source's override or the settings' defaults."""
-        override = self._politeness.get(host)
+        override = self._politeness.get(host) or self._politeness.get(urlsplit(f"//{host}").hostname or host)
         if override is not None:
             return override
         return Politeness(self.settings.per_host_delay, self.settings.per_host_connections)
@@ -550,27 +551,48 @@ class Fetcher:
             raise FetchError(f"{url} is {mime}", reason="not_html" if kind == "page" else "bad_content_type")
 
     def _read_body(self, response: requests.Response, url: str, *, truncate: bool) -> bytes:
-        """Stream the body, stopping as soon as it passes the size cap."""
+        """Stream the body, stopping as soon as it passes the size cap or the body deadline."""
         cap = ROBOTS_MAX_BYTES if truncate else self.settings.max_response_bytes
         declared = response.headers.get("content-length", "")
         if not truncate and declared.isdigit() and int(declared) > cap:
             raise FetchError(f"{url} declares {declared} bytes, cap is {cap}", reason="too_large")
+        deadline = self.settings.read_timeout * BODY_DEADLINE_FACTOR
+        fired = threading.Event()
+        watchdog = threading.Timer(deadline, _abort, args=(response, fired))
+        watchdog.daemon = True
+        watchdog.start()
+        try:
+            return self._read_chunks(response, url, cap, truncate)
+        except requests.RequestException as exc:
+            reason = "timeout" if fired.is_set() else classify_exception(exc)
+            raise _Retry(reason, f"{reason} reading {url} (body deadline {deadline:.1f} s): {exc}") from None
+        finally:
+            watchdog.cancel()
+
+    def _read_chunks(self, response: requests.Response, url: str, cap: int, truncate: bool) -> bytes:
         chunks: list[bytes] = []
         total = 0
-        try:
-            for chunk in response.iter_content(CHUNK_BYTES):
-                total += len(chunk)
-                self._count(bytes=len(chunk))
-                if total > cap:
-                    if truncate:
-                        chunks.append(chunk[: len(chunk) - (total - cap)])
-                        break
-                    raise FetchError(f"{url} is larger than {cap} bytes", reason="too_large")
-                chunks.append(chunk)
-        except requests.RequestException as exc:
-            reason = classify_exception(exc)
-            raise _Retry(reason, f"{reason} reading {url}: {exc}") from None
+        for chunk in response.iter_content(CHUNK_BYTES):
+            total += len(chunk)
+            self._count(bytes=len(chunk))
+            if total > cap:
+                if truncate:
+                    chunks.append(chunk[: len(chunk) - (total - cap)])
+                    break
+                raise FetchError(f"{url} is larger than {cap} bytes", reason="too_large")
+            chunks.append(chunk)
         return b"".join(chunks)
+
+
+def _abort(response: requests.Response, fired: threading.Event) -> None:
+    """Watchdog: shut the socket of a response whose body trickles in too slowly (slowloris)."""
+    fired.set()
+    sock = getattr(getattr(response.raw, "_connection", None), "sock", None)
+    if sock is not None:
+        try:
+            sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
 
 
 TRANSIENT_REASONS = frozenset({"timeout", "connection_error", "truncated", "dns_error"})

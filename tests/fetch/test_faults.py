@@ -135,6 +135,24 @@ def test_read_timeout_mid_body() -> None:
     assert err.reason == "timeout"
 
 
+def test_trickling_body_is_cut_at_the_body_deadline() -> None:
+    """Slowloris: a byte every 50 ms never trips the read timeout, the body deadline stops it."""
+
+    def drip(conn: socket.socket, server: RawServer) -> None:
+        conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: 100000\r\n\r\n")
+        for _ in range(400):
+            conn.sendall(b"x")
+            server.count(1)
+            time.sleep(0.05)
+
+    settings = NO_ROBOTS.with_(read_timeout=0.3, max_retries=0)
+    with RawServer(drip) as server, Fetcher(settings) as f:
+        started = time.monotonic()
+        err = fetch_error(f, server.url + "/a")
+        elapsed = time.monotonic() - started
+    assert err.reason == "timeout" and elapsed < 0.3 * 3 + 1.0 and server.sent < 100
+
+
 def test_connection_reset_mid_body() -> None:
     def rst(conn: socket.socket, server: RawServer) -> None:
         conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: 100000\r\n\r\n")

@@ -140,6 +140,23 @@ def test_per_source_min_delay_spaces_requests(settings: Settings) -> None:
     assert all(b - a >= 0.13 for a, b in zip(starts, starts[1:], strict=False)), starts
 
 
+def test_politeness_keyed_by_bare_hostname_applies_to_any_port(settings: Settings) -> None:
+    politeness = {
+        "127.0.0.1": Politeness(min_delay=0.2, max_connections=1),
+        "example.org": Politeness(3.0, 1),
+    }
+    with Site({f"/p{i}": Response(HTML) for i in range(3)}) as site:
+        with Fetcher(settings.with_(respect_robots=False), politeness) as f:
+            for i in range(3):
+                f.fetch(site.url(f"/p{i}"))
+            assert f.politeness_for("example.org") == Politeness(3.0, 1)
+            assert f.politeness_for("other.org") == Politeness(
+                settings.per_host_delay, settings.per_host_connections
+            )
+    starts = [r.at for r in site.requests]
+    assert all(b - a >= 0.18 for a, b in zip(starts, starts[1:], strict=False)), starts
+
+
 def test_per_host_connection_cap(settings: Settings) -> None:
     active, peak, lock = [0], [0], threading.Lock()
 
