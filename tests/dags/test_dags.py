@@ -19,7 +19,8 @@ REPO = Path(__file__).resolve().parents[2]
 UTC = timezone.utc
 D1 = datetime(2026, 11, 18, tzinfo=UTC)
 D2 = D1 + timedelta(days=1)
-HEAVY = ("pipeline", "trafilatura", "readability", "lxml", "bs4", "feedparser", "psycopg2", "datasketch", "charset_normalizer")
+HEAVY = ("pipeline", "trafilatura", "readability", "lxml", "bs4", "feedparser", "psycopg2", "datasketch",
+         "charset_normalizer")
 
 
 def test_dagbag_imports_every_dag_without_errors(airflow_db: Path) -> None:
@@ -41,7 +42,8 @@ def test_dag_files_import_nothing_heavy(dag_file: str) -> None:
             f"spec = importlib.util.spec_from_file_location('d', {str(REPO / 'dags' / dag_file)!r})\n"
             "spec.loader.exec_module(importlib.util.module_from_spec(spec))\n"
             f"print(json.dumps(sorted({{m.split('.')[0] for m in sys.modules}} & set({list(HEAVY)!r}))))\n")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=os.environ.copy())
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         env=os.environ.copy())
     assert json.loads(out.stdout.strip().splitlines()[-1]) == []
 
 

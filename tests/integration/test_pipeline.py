@@ -64,9 +64,10 @@ def test_run_stores_clean_articles_and_failures_and_a_rerun_adds_nothing(
         rows = conn.execute(sa.text(
             "SELECT url, source, title, body, published_at FROM articles WHERE url LIKE :base ORDER BY published_at"),
             {"base": site.base + "%"}).all()
-        failures = conn.execute(sa.text(
-            "SELECT url, stage, reason FROM failures WHERE url LIKE :base ORDER BY url"), {"base": site.base + "%"}).all()
-        raw_count = conn.execute(sa.text("SELECT count(*) FROM raw_pages WHERE url LIKE :b"), {"b": site.base + "%"}).scalar()
+        failures = conn.execute(sa.text("SELECT url, stage, reason FROM failures WHERE url LIKE :base ORDER BY url"),
+                                {"base": site.base + "%"}).all()
+        raw_count = conn.execute(sa.text("SELECT count(*) FROM raw_pages WHERE url LIKE :b"),
+                                 {"b": site.base + "%"}).scalar()
 
     stories = sorted(FEED + SITEMAP, key=lambda s: s.published)
     assert [r.title for r in rows] == [s.title for s in stories]
