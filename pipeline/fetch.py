@@ -381,11 +381,11 @@ class Fetcher:
         try:
             reply = self._fetch_chain(root + "/robots.txt", {}, "robots", ROBOTS_MAX_REDIRECTS)
         except FetchError as exc:
-            if exc.reason.startswith("http_5"):
+            if exc.reason.startswith("http_5"):  # RFC 9309: server error means assume complete disallow
                 return RobotsRules(rules=DISALLOW_ALL.rules, error="robots_unavailable")
-            if exc.reason.startswith("http_"):
-                return ALLOW_ALL  # 4xx: no robots.txt, everything allowed (RFC 9309)
-            return RobotsRules(error=exc.reason)
+            if exc.reason in UNREACHABLE_REASONS:  # the host is down: its pages fail the same way, at once
+                return RobotsRules(error=exc.reason)
+            return ALLOW_ALL  # 4xx, redirect loop, odd content type: no usable robots.txt, all allowed
         text = reply.body[:ROBOTS_MAX_BYTES].decode("utf-8", errors="replace")
         return parse_robots(text, self.settings.user_agent)
 
@@ -393,9 +393,9 @@ class Fetcher:
         if not self.settings.respect_robots:
             return
         rules = self.robots(url)
-        if rules.error and rules.error != "robots_unavailable":
+        if rules.error:
             raise FetchError(
-                f"robots.txt of {site_root(url)} unreachable ({rules.error})", reason=rules.error
+                f"robots.txt of {site_root(url)} unavailable ({rules.error})", reason=rules.error
             )
         if not rules.allows(url):
             self._count(robots_refusals=1)
@@ -596,6 +596,7 @@ def _abort(response: requests.Response, fired: threading.Event) -> None:
 
 
 TRANSIENT_REASONS = frozenset({"timeout", "connection_error", "truncated", "dns_error"})
+UNREACHABLE_REASONS = TRANSIENT_REASONS | {"tls_error", "unsafe_url"}
 
 
 def classify_exception(exc: BaseException) -> str:

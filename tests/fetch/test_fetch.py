@@ -116,7 +116,12 @@ def test_missing_robots_allows_everything_and_5xx_robots_disallows(fetcher: Fetc
     with Site({"/a": Response(HTML), "/robots.txt": Response(status=503)}) as site:
         with pytest.raises(FetchError) as err:
             fetcher.fetch(site.url("/a"))
-    assert err.value.reason == "robots_disallowed" and site.hits("/a") == 0
+    assert err.value.reason == "robots_unavailable" and site.hits("/a") == 0
+
+
+def test_unusable_robots_allows_everything(fetcher: Fetcher) -> None:
+    with Site({"/a": Response(HTML), "/robots.txt": Response(b"\x89PNG", content_type="image/png")}) as site:
+        assert fetcher.fetch(site.url("/a")).status == 200
 
 
 def test_robots_can_be_switched_off(settings: Settings) -> None:
