@@ -7,6 +7,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
 
+import lxml.html
 from cssselect import GenericTranslator, SelectorError
 from lxml import etree
 from lxml.html import HtmlElement
@@ -41,6 +42,7 @@ _CTA_LINE = re.compile(
         (?:previous|prev|next|older|newer)\ (?:article|post|story|page|entry|item)s?\s*[:»«›‹>|<-]*|
         [«‹<]?\s*(?:previous|prev|next|older|newer)\s*[»›>]?|
         back\ to\ top|skip\ to\ (?:main\ )?content|
+        (?:print|email|e-mail|save|bookmark)(?:\ this)?\ (?:story|article|page|post)|
         (?:sign\ up|subscribe)(?:\ now|\ today|\ here)?[.!]?|
         (?:we|this\ (?:site|website))\ uses?\ cookies\b.*|
         accept(?:\ all)?\ cookies|cookie\ (?:settings|policy|preferences)|
@@ -87,6 +89,7 @@ _PROMO_HEADING = re.compile(
     r"more\ on\ this\ story|see\ also)[:.]*$",
     re.IGNORECASE | re.VERBOSE,
 )
+_BAR = re.compile(r"\s+[|·•]\s+|\s*\\\|\s*")
 _SENTENCE_END = re.compile(r"[.!?…:;\"'”’)\]]$")
 _WORD = re.compile(r"\w+")
 _SHORT_LINE_WORDS = 14
@@ -123,7 +126,27 @@ def prune_tree(tree: HtmlElement, rules: CleaningRules = CleaningRules()) -> lis
     """Remove page furniture from `tree` in place; return what was removed (for the record)."""
     removed = _drop_selected(tree, rules.drop_selectors)
     removed += _drop_furniture(tree)
+    removed += unwrap_layout_tables(tree)
+    removed += split_double_breaks(tree)
     return removed
+
+
+_TABLE_PARTS = ("table", "tbody", "thead", "tfoot", "tr", "td", "th")
+_LAYOUT_CELL_CHARS = 400
+
+
+def unwrap_layout_tables(tree: HtmlElement) -> list[str]:
+    """Turn tables used for page layout (a cell holding a long text or a nested table) into
+    divs, so that extractors read their text as paragraphs rather than as a data table."""
+    unwrapped = []
+    for table in list(tree.iter("table")):
+        cells = [cell for cell in table.iter("td", "th")]
+        if any(len(" ".join(cell.itertext())) > _LAYOUT_CELL_CHARS or cell.find(".//table") is not None
+               for cell in cells):
+            for part in [table, *table.iter(*_TABLE_PARTS)]:
+                part.tag = "div"
+            unwrapped.append("layout-table")
+    return unwrapped
 
 
 def _drop_selected(tree: HtmlElement, selectors: Iterable[str]) -> list[str]:
@@ -186,6 +209,69 @@ def _remove(node: etree._Element) -> None:
     parent.remove(node)
 
 
+_KEEP_BREAKS = {"pre", "textarea", "code", "script", "style", "br", "table", "tr", "ul", "ol"}
+_BLOCK_CHILD = {"p", "div", "table", "ul", "ol", "dl", "blockquote", "pre", "h1", "h2", "h3", "h4", "h5", "h6",
+                "section", "article", "aside", "header", "footer", "nav", "form", "figure", "hr"}
+
+
+def split_double_breaks(tree: HtmlElement) -> list[str]:
+    """Make real paragraphs of text separated by <br><br> (legacy markup), so that every
+    extractor sees one paragraph per break instead of one long block."""
+    changed = []
+    for elem in list(tree.iter()):
+        if not isinstance(elem.tag, str) or elem.tag in _KEEP_BREAKS or not _has_double_break(elem):
+            continue
+        if elem.tag == "p":
+            elem.tag = "div"
+        _rebuild_paragraphs(elem)
+        changed.append("double-break")
+    return changed
+
+
+def _has_double_break(elem: etree._Element) -> bool:
+    for br in elem.iterchildren("br"):
+        following = br.getnext()
+        if following is not None and following.tag == "br" and not (br.tail or "").strip():
+            return True
+    return False
+
+
+def _rebuild_paragraphs(elem: etree._Element) -> None:
+    """Regroup `elem`'s text and inline children into <p>s at each run of two or more <br>."""
+    children = list(elem)
+    para = lxml.html.Element("p")
+    para.text, elem.text = elem.text, None
+    for child in children:
+        elem.remove(child)
+    groups: list[etree._Element] = []
+
+    def flush() -> None:
+        nonlocal para
+        if len(para) or (para.text or "").strip():
+            groups.append(para)
+        para = lxml.html.Element("p")
+
+    for index, child in enumerate(children):
+        nxt = children[index + 1] if index + 1 < len(children) else None
+        prev = children[index - 1] if index else None
+        in_run = child.tag == "br" and (
+            (nxt is not None and nxt.tag == "br" and not (child.tail or "").strip())
+            or (prev is not None and prev.tag == "br" and not (prev.tail or "").strip()))
+        if in_run:
+            flush()
+            para.text = child.tail
+        elif isinstance(child.tag, str) and child.tag in _BLOCK_CHILD:
+            tail, child.tail = child.tail, None
+            flush()
+            groups.append(child)
+            para.text = tail
+        else:
+            para.append(child)
+    flush()
+    for group in groups:
+        elem.append(group)
+
+
 # --- the text pass ------------------------------------------------------------------------------
 def line_key(line: str) -> str:
     """The form under which lines are compared for learned boilerplate."""
@@ -199,6 +285,9 @@ def is_furniture_line(line: str) -> bool:
         return True
     if _CTA_LINE.match(text) or _PROMO_PREFIX.match(text):
         return True
+    pieces = [piece.strip() for piece in _BAR.split(text)]
+    if len(pieces) > 1 and all(not piece or _CTA_LINE.match(piece) for piece in pieces):
+        return True  # "Back to top | Print this story"
     words = len(_WORD.findall(text))
     if words <= 40 and _NEWSLETTER.search(text):
         return True

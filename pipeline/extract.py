@@ -191,14 +191,13 @@ def choose_body(tra: list[str], rdb: list[str]) -> BodyChoice:
 
 
 def extract_body(tree: HtmlElement, url: str | None = None) -> BodyChoice:
-    """Run both extractors on the (pruned) tree and choose; a slower rescue when both are empty."""
+    """Run both extractors on the (pruned) tree and choose; trafilatura's slower full mode
+    only when its fast mode found nothing."""
     rdb = readability_paragraphs(tree, url)
     tra = trafilatura_paragraphs(tree, url)
-    choice = choose_body(tra, rdb)
-    if choice.paragraphs:
-        return choice
-    rescue = trafilatura_paragraphs(tree, url, fast=False)
-    return BodyChoice(tuple(rescue), "trafilatura-full:both-fast-empty")
+    if not tra:  # fast mode found nothing: let trafilatura run its own fallbacks
+        tra = trafilatura_paragraphs(tree, url, fast=False)
+    return choose_body(tra, rdb)
 
 
 # --- metadata ------------------------------------------------------------------------------------
