@@ -99,7 +99,9 @@ def migrations_dir() -> Path:
 
 
 def _first_line(exc: BaseException) -> str:
-    """First line of a driver error, credentials masked."""
+    """First line of the earliest driver error in the chain (not the failed rollback), masked."""
+    while isinstance(exc.__context__, (sa.exc.SQLAlchemyError, psycopg2.Error)):
+        exc = exc.__context__
     orig = getattr(exc, "orig", None) or exc
     text = str(orig).strip().splitlines()
     return mask_url(text[0] if text else type(orig).__name__)
@@ -407,6 +409,14 @@ ORDER BY r.url, r.fetched_at DESC, r.id DESC
 LIMIT %(limit)s
 """
 
+# Near-duplicate candidates: one primary-key probe of article_band_keys per (band, key), never a scan.
+_CANDIDATE_QUERY = """
+SELECT DISTINCT q.owner, b.article_id
+FROM unnest(%s::bigint[], %s::smallint[], %s::bigint[]) AS q(owner, band, key)
+JOIN article_band_keys b ON b.band = q.band AND b.key = q.key
+WHERE b.article_id <> q.owner
+"""
+
 _CACHE_UPSERT = """
 INSERT INTO http_cache AS c (url, etag, last_modified, last_status, consecutive_failures, last_success_at)
 VALUES (%(url)s,
@@ -578,10 +588,7 @@ def _cluster_candidates(cur: Any, keys: dict[int, list[tuple[int, int]]]
     """Stored articles sharing a band key with each new one, their signatures, and cluster memberships."""
     triples = [(aid, band, key) for aid, pairs in keys.items() for band, key in pairs]
     owners, bands, values = ([t[i] for t in triples] for i in range(3))
-    cur.execute("SELECT DISTINCT q.owner, b.article_id FROM article_band_keys b"
-                " JOIN unnest(%s::bigint[], %s::smallint[], %s::bigint[]) AS q(owner, band, key)"
-                " ON b.band = q.band AND b.key = q.key WHERE b.article_id <> q.owner",
-                (list(owners), list(bands), list(values)))
+    cur.execute(_CANDIDATE_QUERY, (list(owners), list(bands), list(values)))
     candidates: dict[int, set[int]] = {}
     for owner, other in cur.fetchall():
         candidates.setdefault(owner, set()).add(other)

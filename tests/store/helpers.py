@@ -23,6 +23,11 @@ WIRE_STORY = (
 
 
 
+def wire(tag: str) -> str:
+    """The wire story with a sentence unique to one test (tests share a database; bodies must not collide)."""
+    return f"{WIRE_STORY} The reference of this copy is {tag}."
+
+
 def page(url: str, body: bytes = b"<html><body>hello</body></html>", *, status: int = 200,
          fetched_at: datetime = WHEN) -> FetchedPage:
     return FetchedPage(url=url, final_url=url, status=status, headers={"content-type": "text/html"},
