@@ -89,6 +89,19 @@ _PROMO_HEADING = re.compile(
     r"more\ on\ this\ story|see\ also)[:.]*$",
     re.IGNORECASE | re.VERBOSE,
 )
+# A byline or dateline line at the top of a body: "By Jane Doe · 12 February 2026", "Updated 3 May".
+_BYLINE_LINE = re.compile(
+    r"^(?:(?i:by|written\ by|words\ by)\s+(?:[A-Z][\w'’.-]*\s*){1,4}(?:(?:,|and|&)\s*(?:[A-Z][\w'’.-]*\s*){1,4})*|"
+    r"(?i:published|updated|posted|last\ updated)(?:\ on)?:?)"
+    r"(?:\s*[,|·•–—-]?\s*.{0,60})?$",
+    re.VERBOSE,
+)
+_DATE_LINE = re.compile(
+    r"^(?:(?:mon|tue|wed|thu|fri|sat|sun)[a-z]*,?\s+)?(?:\d{1,2}\s+[A-Za-z]+\s+\d{4}|[A-Za-z]+\s+\d{1,2},?\s+\d{4}|"
+    r"\d{4}-\d{2}-\d{2})(?:\s*(?:at\s+)?\d{1,2}[:.]\d{2}\s*(?:am|pm|[A-Z]{2,4})?)?$",
+    re.IGNORECASE,
+)
+_BYLINE_ZONE = 3  # bylines and datelines are looked for among the first lines only
 _BAR = re.compile(r"\s+[|·•]\s+|\s*\\\|\s*")
 _SENTENCE_END = re.compile(r"[.!?…:;\"'”’)\]]$")
 _WORD = re.compile(r"\w+")
@@ -363,8 +376,15 @@ def clean_paragraphs(paragraphs: Sequence[str], rules: CleaningRules = CleaningR
             continue
         if line != raw and (is_furniture_line(line) or learned and line_key(line) in learned):
             continue
+        if len(kept) < _BYLINE_ZONE and _is_byline(line):
+            continue
         kept.append(line)
     return kept
+
+
+def _is_byline(line: str) -> bool:
+    words = len(_WORD.findall(line))
+    return words <= 16 and bool(_BYLINE_LINE.match(line) or _DATE_LINE.match(line))
 
 
 # --- learned boilerplate ------------------------------------------------------------------------
