@@ -1,0 +1,213 @@
+"""Measuring from outside the pipeline: process-tree CPU and memory sampler, stage timers, machine facts."""
+
+from __future__ import annotations
+
+import os
+import platform
+import threading
+import time
+from collections import defaultdict
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import psutil
+
+
+class TreeSampler:
+    """Every `interval` s: RSS summed over this process and its descendants (minus `exclude` trees), and CPU.
+
+    CPU of a process is its user+system time (plus, for descendants, the time of children it has
+    reaped: the forkserver reaps the extraction workers); the last value seen per pid counts, so
+    processes that end between samples lose at most one interval.
+    """
+
+    def __init__(self, exclude: Callable[[], set[int]] = set, interval: float = 0.1) -> None:
+        self.exclude, self.interval = exclude, interval
+        self.me = psutil.Process()
+        self.peak_rss = 0
+        self.samples = 0
+        self.own_cpu = 0.0  # CPU time of the sampling thread itself (overhead, included in cpu_main)
+        self.cpu_start: dict[int, float] = {}
+        self.cpu_last: dict[int, float] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, daemon=True, name="tree-sampler")
+
+    def __enter__(self) -> TreeSampler:
+        self.cpu_start = dict(self._sample())
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        time.sleep(self.interval)
+        self._sample()
+
+    @property
+    def cpu_seconds(self) -> float:
+        return sum(last - self.cpu_start.get(pid, 0.0) for pid, last in self.cpu_last.items())
+
+    @property
+    def cpu_main(self) -> float:
+        return self.cpu_last.get(self.me.pid, 0.0) - self.cpu_start.get(self.me.pid, 0.0)
+
+    def _loop(self) -> None:
+        while not self._stop.wait(self.interval):
+            self._sample()
+            self.own_cpu = time.thread_time()
+
+    def _processes(self) -> list[psutil.Process]:
+        excluded = self.exclude()
+        found = [self.me]
+        for child in self.me.children(recursive=True):
+            try:
+                if child.pid in excluded or any(p.pid in excluded for p in child.parents()):
+                    continue
+            except psutil.Error:
+                continue
+            found.append(child)
+        return found
+
+    def _sample(self) -> dict[int, float]:
+        rss, cpu = 0, {}
+        for process in self._processes():
+            try:
+                with process.oneshot():
+                    times = process.cpu_times()
+                    rss += process.memory_info().rss
+            except psutil.Error:
+                continue
+            own = times.user + times.system
+            cpu[process.pid] = own if process.pid == self.me.pid else own + times.children_user + times.children_system
+        self.samples += 1
+        self.peak_rss = max(self.peak_rss, rss)
+        self.cpu_last.update(cpu)
+        return cpu
+
+
+@dataclass
+class Timings:
+    """Wall seconds and call counts per named operation, thread-safe; first start and last end per name."""
+
+    seconds: dict[str, float] = field(default_factory=lambda: defaultdict(float))
+    calls: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    items: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    first: dict[str, float] = field(default_factory=dict)
+    last: dict[str, float] = field(default_factory=dict)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @contextmanager
+    def timed(self, name: str, items: int = 0) -> Iterator[None]:
+        began = time.perf_counter()
+        try:
+            yield
+        finally:
+            ended = time.perf_counter()
+            with self.lock:
+                self.seconds[name] += ended - began
+                self.calls[name] += 1
+                self.items[name] += items
+                self.first.setdefault(name, began)
+                self.last[name] = ended
+
+    def span(self, name: str) -> float:
+        return self.last.get(name, 0.0) - self.first.get(name, 0.0)
+
+
+class TimedStore:
+    """A thin proxy around a `Store`: every public method call is wall-timed under its name."""
+
+    def __init__(self, store: Any, timings: Timings) -> None:
+        self._store, self._timings = store, timings
+
+    def __getattr__(self, name: str) -> Any:
+        attr = getattr(self._store, name)
+        if name.startswith("_") or not callable(attr):
+            return attr
+        if name == "iter_raw_pages":
+            return self._timed_iterator(name, attr)
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            items = next((len(a) for a in args if isinstance(a, (list, tuple))), 0)
+            with self._timings.timed(f"store.{name}", items):
+                return attr(*args, **kwargs)
+
+        return call
+
+    def _timed_iterator(self, name: str, method: Callable[..., Iterator[Any]]) -> Callable[..., Iterator[Any]]:
+        def iterate(*args: Any, **kwargs: Any) -> Iterator[Any]:
+            iterator = iter(method(*args, **kwargs))
+            while True:
+                with self._timings.timed(f"store.{name}"):
+                    item = next(iterator, None)
+                if item is None:
+                    return
+                yield item
+
+        return iterate
+
+
+@contextmanager
+def instrumented(timings: Timings) -> Iterator[None]:
+    """Time page fetches (Fetcher.fetch), discovery and the main thread's waits on the extraction pool.
+
+    Done by swapping module attributes for thin subclasses/wrappers for the duration of the run.
+    """
+    import pipeline.fetch
+    import pipeline.ingest
+
+    fetcher_cls, pool_cls, discover = pipeline.fetch.Fetcher, pipeline.ingest.ExtractorPool, \
+        pipeline.ingest.discover_targets
+
+    class TimedFetcher(fetcher_cls):  # type: ignore[misc, valid-type]
+        def fetch(self, url: str, *args: Any, **kwargs: Any) -> Any:
+            with timings.timed(f"fetch.{kwargs.get('kind', 'page')}"):
+                return super().fetch(url, *args, **kwargs)
+
+    class TimedPool(pool_cls):  # type: ignore[misc, valid-type]
+        def submit(self, job: Any) -> Any:
+            with timings.timed("extract.submit_wait", 1):
+                done = super().submit(job)
+            _note_results(timings, done)
+            return done
+
+        def drain(self) -> Any:
+            with timings.timed("extract.drain_wait"):
+                done = super().drain()
+            _note_results(timings, done)
+            return done
+
+    def timed_discover(*args: Any, **kwargs: Any) -> Any:
+        with timings.timed("discover"):
+            return discover(*args, **kwargs)
+
+    pipeline.fetch.Fetcher, pipeline.ingest.ExtractorPool = TimedFetcher, TimedPool
+    pipeline.ingest.discover_targets = timed_discover
+    try:
+        yield
+    finally:
+        pipeline.fetch.Fetcher, pipeline.ingest.ExtractorPool = fetcher_cls, pool_cls
+        pipeline.ingest.discover_targets = discover
+
+
+def _note_results(timings: Timings, done: list[Any]) -> None:
+    if done:
+        now = time.perf_counter()
+        with timings.lock:
+            timings.items["extract.results"] += len(done)
+            timings.first.setdefault("extract.results", now)
+            timings.last["extract.results"] = now
+
+
+def machine() -> dict[str, Any]:
+    """nproc, CPU model, RAM, Python and OS of this machine."""
+    model = platform.processor() or ""
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as info:
+            model = next((line.split(":", 1)[1].strip() for line in info if line.startswith("model name")), model)
+    except OSError:
+        pass
+    return {"nproc": os.cpu_count(), "cpu_model": model, "ram_gib": round(psutil.virtual_memory().total / 2**30, 1),
+            "python": platform.python_version(), "os": f"{platform.system()} {platform.release()}"}
