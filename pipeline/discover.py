@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import io
+import re
 import zlib
 from collections import deque
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 import feedparser
 import lxml.etree
@@ -28,6 +30,8 @@ FEED_TYPES = ("application/rss+xml", "application/atom+xml", "application/rdf+xm
 # After `feed_failure_backoff` consecutive failures a feed/sitemap is tried only every Nth run.
 BACKOFF_RETRY_EVERY = 4
 GZIP_MAGIC = b"\x1f\x8b"
+FEED_ROOTS = frozenset({"rss", "feed", "rdf"})
+SITEMAP_ROOTS = frozenset({"urlset", "sitemapindex"})
 SITEMAP_NS = "http://www.sitemaps.org/schemas/sitemap/0.9"
 NEWS_NS = "http://www.google.com/schemas/sitemap-news/0.9"
 
@@ -87,16 +91,25 @@ def discover_source(
     run = _Run(source, fetcher, window, cache, settings, conditional)
     run.keep_undated = conditional if keep_undated is None else keep_undated
     for url in source.urls:
-        run.add(canonicalise_url(url), None, "explicit", None)
-    feeds = [canonicalise_url(u) for u in source.feeds]
-    sitemaps = [canonicalise_url(u) for u in source.sitemaps]
-    for homepage in source.homepages:
-        feeds.extend(run.homepage_feeds(canonicalise_url(homepage)))
+        run.add_link(url, None, None, "explicit", None)
+    feeds = run.configured(source.feeds)
+    sitemaps = run.configured(source.sitemaps)
+    for homepage in run.configured(source.homepages):
+        feeds.extend(run.homepage_feeds(homepage))
         sitemaps.extend(run.robots_sitemaps(homepage))
     for feed in _unique(feeds):
         run.read_feed(feed)
-    run.read_sitemaps(_expand_roots(run, _unique(sitemaps)))
+    run.read_sitemaps(_expand_roots(run, _unique(sitemaps + list(run.prefetched))))
     return run.finish()
+
+
+def safe_canonical(link: str, base: str | None = None) -> str | None:
+    """canonicalise_url, or None for a link that is not a usable http(s) URL."""
+    try:
+        url = canonicalise_url(link, base)
+    except ValueError:
+        return None
+    return url if url.startswith(("http://", "https://")) and urlsplit(url).hostname else None
 
 
 def _unique(items: list[str]) -> list[str]:
@@ -108,7 +121,7 @@ def _expand_roots(run: _Run, sitemaps: list[str]) -> list[str]:
     out: list[str] = []
     for url in sitemaps:
         path = url.split("://", 1)[-1].partition("/")[2]
-        if path in ("", "robots.txt"):
+        if path in ("", "robots.txt") and url not in run.prefetched:
             out.extend(run.robots_sitemaps(url))
         else:
             out.append(url)
@@ -132,24 +145,38 @@ class _Run:
         self.keep_undated = conditional
         self.result = Discovery()
         self.found: dict[str, DiscoveredURL] = {}
-        self.explicit: set[str] = set()
+        self.prefetched: dict[str, FetchedPage] = {}  # sitemaps that were listed as feeds
 
     # collecting -----------------------------------------------------------------------
+    def configured(self, links: tuple[str, ...]) -> list[str]:
+        """Canonical URLs of the configured feeds/sitemaps/home pages; a bad one is a failure."""
+        out = []
+        for link in links:
+            url = safe_canonical(link)
+            if url is None:
+                self.fail(link, "invalid_url", "not an http(s) URL")
+            else:
+                out.append(url)
+        return out
+
+    def add_link(
+        self, link: str, base: str | None, published: datetime | None, signal: str | None, title: str | None
+    ) -> None:
+        """Add one found link (resolved against `base`); anything but an http(s) URL is ignored."""
+        url = safe_canonical(link, base)
+        if url is not None:
+            self.add(url, published, signal, title)
+
     def add(self, url: str, published: datetime | None, signal: str | None, title: str | None) -> None:
-        if not url.startswith(("http://", "https://")):
-            return
-        if signal == "explicit":
-            self.explicit.add(url)
-        elif not self._in_window(published):
+        if signal != "explicit" and not self._in_window(published):
             self.result.outside_window += 1
             return
-        candidate = DiscoveredURL(url, self.source.name, published, signal, title)
         known = self.found.get(url)
         if known is None:
             if len(self.found) >= self.settings.max_urls_per_source:
                 self.result.truncated += 1
                 return
-            self.found[url] = candidate
+            self.found[url] = DiscoveredURL(url, self.source.name, published, signal, title)
         elif SIGNAL_RANK.get(signal, 4) < SIGNAL_RANK.get(known.date_signal, 4):
             self.found[url] = DiscoveredURL(url, self.source.name, published, signal, title or known.title)
 
@@ -187,24 +214,13 @@ class _Run:
             return None
         if page.status == 304:
             self.result.not_modified.append(url)
-            self.cache.record(
-                url,
-                etag=page.headers.get("etag"),
-                last_modified=page.headers.get("last-modified"),
-                status=304,
-                failed=False,
-            )
+            self.succeeded(url, page)
             return None
         return page
 
     def succeeded(self, url: str, page: FetchedPage) -> None:
-        self.cache.record(
-            url,
-            etag=page.headers.get("etag"),
-            last_modified=page.headers.get("last-modified"),
-            status=page.status,
-            failed=False,
-        )
+        etag, modified = page.headers.get("etag"), page.headers.get("last-modified")
+        self.cache.record(url, etag=etag, last_modified=modified, status=page.status, failed=False)
 
     def broken(self, url: str, page: FetchedPage, reason: str, detail: str) -> None:
         self.fail(url, reason, detail)
@@ -215,6 +231,12 @@ class _Run:
         page = self.get(url, "feed")
         if page is None:
             return
+        if sniff_root(page.body) in SITEMAP_ROOTS:  # a sitemap listed as a feed: read it as a sitemap
+            self.prefetched[url] = page
+            return
+        self.feed_page(url, page)
+
+    def feed_page(self, url: str, page: FetchedPage) -> None:
         try:
             entries = parse_feed(page.body, page.final_url, page.content_type)
         except UnsafeXML as exc:
@@ -223,7 +245,7 @@ class _Run:
             return self.broken(url, page, "parse_error", str(exc))
         self.succeeded(url, page)
         for link, published, title in entries:
-            self.add(canonicalise_url(link, page.final_url), published, "feed", title)
+            self.add_link(link, page.final_url, published, "feed", title)
 
     # sitemaps -------------------------------------------------------------------------
     def read_sitemaps(self, roots: list[str]) -> None:
@@ -244,8 +266,11 @@ class _Run:
 
     def read_sitemap(self, url: str, depth: int) -> list[str]:
         """Read one sitemap: add its URLs, return the child sitemaps to follow."""
-        page = self.get(url, "sitemap")
+        page = self.prefetched.pop(url, None) or self.get(url, "sitemap")
         if page is None:
+            return []
+        if sniff_root(page.body) in FEED_ROOTS:  # a feed listed as a sitemap: read it as a feed
+            self.feed_page(url, page)
             return []
         try:
             kind, items = parse_sitemap(page.body, self.settings.max_response_bytes)
@@ -259,14 +284,8 @@ class _Run:
         if kind == "index":
             return self._children(url, depth, items)
         for item in items:
-            if not item["loc"]:
-                continue
-            self.add(
-                canonicalise_url(item["loc"], page.final_url),
-                item["published"],
-                item["signal"],
-                item["title"],
-            )
+            if item["loc"]:
+                self.add_link(item["loc"], page.final_url, item["published"], item["signal"], item["title"])
         return []
 
     def _children(self, url: str, depth: int, items: list[dict[str, Any]]) -> list[str]:
@@ -275,21 +294,22 @@ class _Run:
             return []
         children = []
         for item in items:
-            lastmod = item["published"]
-            if not item["loc"]:
+            lastmod, child = item["published"], safe_canonical(item["loc"], url)
+            if child is None:
                 continue
             if self.window is not None and lastmod is not None and lastmod < self.window.start:
                 continue  # nothing in it changed since before the window
-            children.append(canonicalise_url(item["loc"], url))
+            children.append(child)
         return children
 
     # robots.txt and home pages --------------------------------------------------------
     def robots_sitemaps(self, url: str) -> list[str]:
         try:
-            return [canonicalise_url(u) for u in self.fetcher.robots_sitemaps(url)]
+            links = self.fetcher.robots_sitemaps(url)
         except FetchError as exc:
             self.fail(url, exc.reason, str(exc))
             return []
+        return [u for link in links if (u := safe_canonical(link, url)) is not None]
 
     def homepage_feeds(self, url: str) -> list[str]:
         """Feeds advertised by `<link rel="alternate" type="application/rss+xml">` on a home page."""
@@ -355,6 +375,21 @@ def _entry(entry: Any) -> tuple[str, datetime | None, str | None] | None:
     stamp = entry.get("published_parsed") or entry.get("updated_parsed") or entry.get("created_parsed")
     published = datetime(*stamp[:6], tzinfo=UTC) if stamp else None
     return link, published, (entry.get("title") or None)
+
+
+_ROOT_TAG = re.compile(rb"<(?![?!])(?:[\w.-]+:)?([\w.-]+)")
+
+
+def sniff_root(body: bytes) -> str | None:
+    """Local name of the root element of an (optionally gzipped) XML document, lowercased."""
+    if body.startswith(GZIP_MAGIC):
+        try:
+            body = zlib.decompressobj(16 + zlib.MAX_WBITS).decompress(body, 4096)
+        except zlib.error:
+            return None
+    head = re.sub(rb"<!--.*?-->|<!DOCTYPE[^>]*>", b"", body[:4096], flags=re.DOTALL)
+    match = _ROOT_TAG.search(head)
+    return match.group(1).decode("ascii", "ignore").lower() if match else None
 
 
 def gunzip(body: bytes, cap: int) -> bytes:

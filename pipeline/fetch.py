@@ -442,6 +442,9 @@ class Fetcher:
         except FetchError as exc:
             self._count_failure(exc.reason)
             raise
+        except ValueError as exc:  # unparsable URL or Location header
+            self._count_failure("invalid_url")
+            raise FetchError(f"invalid URL in fetching {url!r}: {exc}", reason="invalid_url") from None
         if reply.status == 304:
             self._count(not_modified=1)
         return self._page(url, reply)

@@ -335,3 +335,32 @@ def test_text_sitemap() -> None:
 )
 def test_parse_date(text: str, expected: datetime | None) -> None:
     assert parse_date(text) == expected
+
+
+def test_sitemap_listed_as_feed_and_feed_listed_as_sitemap_are_read_as_what_they_are() -> None:
+    with Site() as site:
+        site.routes["/sitemap.xml"] = Response(
+            urlset([(site.url("/s"), IN.isoformat())]), content_type=XML_TYPE
+        )
+        site.routes["/rss"] = Response(rss([(site.url("/f"), rfc822(IN), "F")]), content_type=RSS_TYPE)
+        found = discover(Source("t", feeds=(site.url("/sitemap.xml"),), sitemaps=(site.url("/rss"),)))
+    assert found.failures == [] and sorted(urls(found)) == [site.url("/f"), site.url("/s")]
+    assert site.hits("/sitemap.xml") == 1 and site.hits("/rss") == 1
+
+
+def test_unusable_links_are_ignored_and_bad_configured_urls_are_failures() -> None:
+    with Site() as site:
+        items = [
+            ("http://[::1/broken", rfc822(IN), "x"),
+            ("javascript:alert(1)", rfc822(IN), "y"),
+            ("mailto:a@b.c", rfc822(IN), "z"),
+            ("/relative", rfc822(IN), "ok"),
+            ("http:/nohost", rfc822(IN), "n"),
+        ]
+        site.routes["/rss"] = Response(rss(items), content_type=RSS_TYPE)
+        found = discover(Source("t", feeds=(site.url("/rss"), "not a url", "ftp://x/feed")))
+    assert urls(found) == [site.url("/relative"), site.url("/nohost")]  # "http:/x" is relative (RFC 3986)
+    assert [(f.url, f.reason) for f in found.failures] == [
+        ("not a url", "invalid_url"),
+        ("ftp://x/feed", "invalid_url"),
+    ]

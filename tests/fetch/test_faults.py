@@ -338,6 +338,20 @@ def test_non_http_urls_are_unsafe(url: str) -> None:
         assert fetch_error(f, url).reason == "unsafe_url"
 
 
+@pytest.mark.parametrize("url", ["http://[::1/x", "http://example.com:99999/", "http://exa mple.com/"])
+def test_unparsable_urls_are_invalid(url: str) -> None:
+    with Fetcher(NO_ROBOTS) as f:
+        assert fetch_error(f, url).reason in ("invalid_url", "unsafe_url", "dns_error")
+
+
+def test_unparsable_redirect_location_is_invalid() -> None:
+    with (
+        Site({"/a": Response(status=302, headers={"Location": "http://[::1/x"})}) as site,
+        Fetcher(NO_ROBOTS) as f,
+    ):
+        assert fetch_error(f, site.url("/a")).reason == "invalid_url"
+
+
 def test_redirect_to_a_non_http_scheme_is_unsafe() -> None:
     with (
         Site({"/a": Response(status=302, headers={"Location": "file:///etc/passwd"})}) as site,
