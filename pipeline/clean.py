@@ -101,7 +101,7 @@ _DATE_LINE = re.compile(
     r"\d{4}-\d{2}-\d{2})(?:\s*(?:at\s+)?\d{1,2}[:.]\d{2}\s*(?:am|pm|[A-Z]{2,4})?)?$",
     re.IGNORECASE,
 )
-_BYLINE_ZONE = 3  # bylines and datelines are looked for among the first lines only
+_STORY_WORDS = 12  # a line this long means the story has started
 _BAR = re.compile(r"\s+[|·•]\s+|\s*\\\|\s*")
 _SENTENCE_END = re.compile(r"[.!?…:;\"'”’)\]]$")
 _WORD = re.compile(r"\w+")
@@ -319,9 +319,11 @@ _EDGE_PHRASE = (
     r"share\ (?:this\ )?(?:article|story|post|page)|"
     r"(?:previous|prev|next|older|newer)\ (?:article|post|story|entry)|read\ more|continue\ reading)"
 )
+# A phrase glued to the start counts only before a new sentence (capital, digit, quote, end);
+# one glued to the end only after a finished sentence.
 _EDGE_PREFIX = re.compile(r"^\s*[«‹<]?\s*" + _EDGE_PHRASE + r"(?:\s*[:?!.|»›>]+\s*|\s+|$)",
                           re.IGNORECASE | re.VERBOSE)
-_EDGE_SUFFIX = re.compile(r"(?:^|\s+|[.?!]\s*)[«‹<]?\s*" + _EDGE_PHRASE + r"\s*[:?!.|»›>]*\s*$",
+_EDGE_SUFFIX = re.compile(r"(?:^|(?<=[.!?\"”’)\]:|])\s*)[«‹<]?\s*" + _EDGE_PHRASE + r"\s*[:?!.|»›>]*\s*$",
                           re.IGNORECASE | re.VERBOSE)
 _NAV_WORDS = re.compile(r"(?:previous|prev|next|older|newer)\b", re.IGNORECASE)
 
@@ -335,7 +337,7 @@ def _strip_edges(line: str) -> tuple[str, bool, bool]:
     nav_start = nav_end = False
     for _ in range(6):
         match = _EDGE_PREFIX.match(line)
-        if not match or match.end() == 0:
+        if not match or match.end() == 0 or line[match.end():match.end() + 1].islower():
             break
         nav_start |= bool(_NAV_WORDS.search(match.group(0)))
         line = line[match.end():]
@@ -356,6 +358,7 @@ def clean_paragraphs(paragraphs: Sequence[str], rules: CleaningRules = CleaningR
     kept: list[str] = []
     skip_headline = False
     promo_run = 0
+    story_started = False  # bylines and datelines are only looked for before the story
     for raw in paragraphs:
         raw = raw.strip()
         if promo_run and _headline_like(raw):
@@ -376,8 +379,9 @@ def clean_paragraphs(paragraphs: Sequence[str], rules: CleaningRules = CleaningR
             continue
         if line != raw and (is_furniture_line(line) or learned and line_key(line) in learned):
             continue
-        if len(kept) < _BYLINE_ZONE and _is_byline(line):
+        if not story_started and _is_byline(line):
             continue
+        story_started = story_started or len(_WORD.findall(line)) >= _STORY_WORDS
         kept.append(line)
     return kept
 

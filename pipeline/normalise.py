@@ -50,7 +50,7 @@ def _normalise_once(text: str, repair: bool = True) -> str:
     if repair and not text.isascii():  # ASCII text cannot hold mojibake
         text = ftfy.fix_text(text, _FTFY)
     text = _INVISIBLE.sub("", text)
-    text = _CONTROL.sub(" ", text.replace("\t", " "))
+    text = _CONTROL.sub("", text.replace("\t", " "))
     text = unicodedata.normalize("NFC", text)
     return "\n\n".join(_paragraphs(text))
 

@@ -1,0 +1,155 @@
+"""Metadata: title without site suffix, date signal priority and never in the future, authors, language."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from pipeline.extract import clean_authors, extract_metadata, parse_html, strip_site_suffix
+from pipeline.models import PageHints
+from pipeline.process import process_page
+
+BODY = "".join(f"<p>Paragraph {i} of an invented report about the harbour, long enough to count as text for "
+               f"every extractor that reads this page in the tests.</p>" for i in range(6))
+FETCHED = datetime(2026, 3, 5, 12, 0, tzinfo=timezone.utc)
+
+
+def page(head: str = "", body_top: str = "", lang: str = "en", url_title: str = "Tide Plan Approved") -> str:
+    return (f'<html lang="{lang}"><head><title>{url_title}</title>{head}</head><body><article>{body_top}'
+            f"<h1>Tide Plan Approved</h1>{BODY}</article></body></html>")
+
+
+def meta(html: str, url: str = "https://news.example.com/a", hints: PageHints | None = None):
+    return extract_metadata(parse_html(html), url, hints or PageHints(fetched_at=FETCHED))
+
+
+# --- title ---
+@pytest.mark.parametrize(("title", "site", "url", "expected"), [
+    ("Tide Plan Approved | The Ellery Gazette", "The Ellery Gazette", "https://x.example/a", "Tide Plan Approved"),
+    ("Tide Plan Approved - Ellery Gazette", None, "https://www.ellerygazette.com/a", "Tide Plan Approved"),
+    ("Tide Plan Approved – ellerygazette.com", None, "https://ellerygazette.com/a", "Tide Plan Approved"),
+    ("The Ellery Gazette | Tide Plan Approved", "The Ellery Gazette", "https://x.example/a", "Tide Plan Approved"),
+    ("Tide Plan Approved | Local | The Ellery Gazette", "The Ellery Gazette", "https://x.example/a",
+     "Tide Plan Approved | Local"),
+    ("Brexit: What Happens Next", "The Ellery Gazette", "https://x.example/a", "Brexit: What Happens Next"),
+    ("Council - a view from the pier", None, "https://x.example/a", "Council - a view from the pier"),
+])
+def test_site_suffix_removed_only_with_evidence(title: str, site: str | None, url: str, expected: str) -> None:
+    assert strip_site_suffix(title, site, url) == expected
+
+
+def test_h1_is_evidence_for_the_headline_segment() -> None:
+    assert strip_site_suffix("Tide Plan Approved | Harbour News Network", None, "https://x.example/a",
+                             "Tide Plan Approved") == "Tide Plan Approved"
+
+
+def test_title_from_page_without_og_title_loses_suffix() -> None:
+    html = page('<meta property="og:site_name" content="The Ellery Gazette">',
+                url_title="Tide Plan Approved | The Ellery Gazette")
+    assert meta(html).title == "Tide Plan Approved"
+
+
+# --- dates ---
+JSON_LD = '<script type="application/ld+json">{"@type": "NewsArticle", "datePublished": "%s"}</script>'
+META = '<meta property="article:published_time" content="%s">'
+TIME = '<time datetime="%s">then</time>'
+
+
+@pytest.mark.parametrize(("head", "top", "signal", "expected"), [
+    (JSON_LD % "2026-03-01T10:00:00+01:00" + META % "2026-03-02T00:00:00Z", TIME % "2026-03-03",
+     "json-ld", datetime(2026, 3, 1, 9, 0, tzinfo=timezone.utc)),
+    (META % "2026-03-02T08:30:00Z", TIME % "2026-03-03", "meta", datetime(2026, 3, 2, 8, 30, tzinfo=timezone.utc)),
+    ("", TIME % "2026-03-03T07:00:00-05:00", "time", datetime(2026, 3, 3, 12, 0, tzinfo=timezone.utc)),
+])
+def test_date_signal_priority(head: str, top: str, signal: str, expected: datetime) -> None:
+    found = meta(page(head, top), "https://news.example.com/2026/02/28/tide")
+    assert (found.published_at, found.date_signal) == (expected, signal)
+
+
+def test_feed_hint_before_url_date() -> None:
+    hint = PageHints(published_at=datetime(2026, 3, 2, 6, 0, tzinfo=timezone.utc), date_signal="feed",
+                     fetched_at=FETCHED)
+    found = meta(page(), "https://news.example.com/2026/02/28/tide", hint)
+    assert (found.published_at, found.date_signal) == (hint.published_at, "feed")
+
+
+def test_url_date_when_nothing_else() -> None:
+    found = meta(page(), "https://news.example.com/2026/02/28/tide")
+    assert (found.published_at, found.date_signal) == (datetime(2026, 2, 28, tzinfo=timezone.utc), "url")
+
+
+def test_date_after_fetch_time_is_refused_and_next_signal_used() -> None:
+    future = (FETCHED + timedelta(days=30)).isoformat()
+    found = meta(page(JSON_LD % future + META % "2026-03-02T08:30:00Z"), "https://news.example.com/a")
+    assert found.date_signal == "meta"
+    assert found.published_at is not None and found.published_at <= FETCHED
+
+
+def test_no_date_at_all_is_none() -> None:
+    found = meta(page(JSON_LD % "not a date"), "https://news.example.com/a")
+    assert (found.published_at, found.date_signal) == (None, None)
+
+
+def test_published_at_is_timezone_aware_for_naive_values() -> None:
+    found = meta(page(META % "2026-03-02 08:30:00"))
+    assert found.published_at is not None and found.published_at.tzinfo is not None
+
+
+def test_article_never_dated_after_fetch() -> None:
+    html = page(JSON_LD % "2099-01-01T00:00:00Z")
+    article = process_page(html, "https://news.example.com/2026/03/01/tide", hints=PageHints(fetched_at=FETCHED))
+    assert article.published_at == datetime(2026, 3, 1, tzinfo=timezone.utc)
+    assert article.date_signal == "url"
+
+
+# --- authors ---
+@pytest.mark.parametrize(("raw", "expected"), [
+    (["By Jane Doe"], ("Jane Doe",)),
+    (["BY JANE DOE"], ("JANE DOE",)),
+    (["By Jane Doe, Senior Reporter"], ("Jane Doe",)),
+    (["Jane Doe | Staff Writer"], ("Jane Doe",)),
+    (["By Jane Doe and John Smith"], ("Jane Doe", "John Smith")),
+    (["By Jane Doe, John Smith & Ana de la Cruz"], ("Jane Doe", "John Smith", "Ana de la Cruz")),
+    (["By Jane Doe Updated 3 March 2026 10:45"], ("Jane Doe",)),
+    (["Jane Doe (Reuters)"], ("Jane Doe",)),
+    (["By Jane Doe for The Ellery Gazette"], ("Jane Doe",)),
+    (["Jane Doe", "jane doe"], ("Jane Doe",)),
+    (["Associated Press"], ()),
+    (["https://example.com/staff/jane"], ()),
+    (["@janedoe"], ()),
+    (["March 3, 2026"], ()),
+])
+def test_author_cleaning(raw: list[str], expected: tuple[str, ...]) -> None:
+    assert clean_authors(raw) == expected
+
+
+def test_authors_from_json_ld_meta_and_byline() -> None:
+    ld = '<script type="application/ld+json">{"@type":"NewsArticle","author":[{"name":"Ana Ruiz"},{"name":"Li Wei"}]}'
+    assert meta(page(ld + "</script>")).authors == ("Ana Ruiz", "Li Wei")
+    assert meta(page('<meta name="author" content="By Tom Okafor, Political Editor">')).authors == ("Tom Okafor",)
+    byline = '<p class="byline">By <a rel="author">Priya Raman</a> | 3 March 2026</p>'
+    assert meta(page(body_top=byline)).authors == ("Priya Raman",)
+
+
+# --- language and canonical URL ---
+@pytest.mark.parametrize(("lang", "head", "expected"), [
+    ("en-GB", "", "en"),
+    ("", '<meta http-equiv="content-language" content="de-DE">', "de"),
+    ("", '<meta property="og:locale" content="fr_FR">', "fr"),
+    ("pt_BR", "", "pt"),
+])
+def test_declared_language(lang: str, head: str, expected: str) -> None:
+    assert meta(page(head, lang=lang)).language == expected
+
+
+def test_language_guessed_from_body_when_undeclared() -> None:
+    html = page(lang="")
+    assert process_page(html, "https://news.example.com/a").language == "en"
+
+
+def test_canonical_url_is_absolute() -> None:
+    html = page('<link rel="canonical" href="/news/tide-plan">')
+    assert meta(html, "https://news.example.com/a?utm=x").canonical_url == "https://news.example.com/news/tide-plan"
+    html = page('<meta property="og:url" content="https://news.example.com/og">')
+    assert meta(html).canonical_url == "https://news.example.com/og"
