@@ -47,6 +47,7 @@ BINARY_TYPES = frozenset(
 )
 TEXT_MARKERS = ("text/", "xml", "html", "json", "javascript")
 CHUNK_BYTES = 64 * 1024
+POOL_HOSTS = 128  # hosts whose keep-alive connections the session keeps
 ROBOTS_MAX_BYTES = 512 * 1024  # RFC 9309: parse at least the first 500 KiB
 ROBOTS_MAX_REDIRECTS = 5
 MAX_CRAWL_DELAY = 60.0  # a robots.txt cannot make us wait longer than this per request
@@ -285,7 +286,8 @@ class Fetcher:
     def __init__(self, settings: Settings, politeness: Mapping[str, Politeness] | None = None) -> None:
         self.settings = settings
         self._politeness = {host_of(k) if "://" in k else k.lower(): v for k, v in (politeness or {}).items()}
-        self._session = self._new_session(settings)
+        widest = max([settings.per_host_connections, *(p.max_connections for p in self._politeness.values())])
+        self._session = self._new_session(settings, widest)
         self._lock = threading.Lock()
         self._gates: dict[str, _HostGate] = {}
         self._robots: dict[str, tuple[threading.Lock, list[RobotsRules]]] = {}
@@ -293,13 +295,14 @@ class Fetcher:
         self._stats = FetchStats()
 
     @staticmethod
-    def _new_session(settings: Settings) -> requests.Session:
+    def _new_session(settings: Settings, connections_per_host: int) -> requests.Session:
+        """One session per run: no retries of its own (ours honour Retry-After), pools sized to the caps."""
         session = requests.Session()
         session.trust_env = False  # no proxies or .netrc credentials from the environment
         session.headers.update({"User-Agent": settings.user_agent, "Accept-Encoding": "gzip, deflate"})
         adapter_cls = HTTPAdapter if settings.allow_private_networks else _GuardedAdapter
         adapter = adapter_cls(
-            pool_connections=64, pool_maxsize=max(8, settings.per_host_connections * 2), max_retries=0
+            pool_connections=POOL_HOSTS, pool_maxsize=max(4, connections_per_host), max_retries=0
         )
         session.mount("http://", adapter)
         session.mount("https://", adapter)
