@@ -97,3 +97,15 @@ def test_dns_rebinding_is_caught_at_connect_time(monkeypatch: pytest.MonkeyPatch
         with pytest.raises(FetchError) as err:
             f.fetch(site.url("/a"))
     assert err.value.reason == "unsafe_url" and site.requests == []
+
+
+@pytest.mark.usefixtures("loopback_one_is_public")
+def test_redirect_hop_is_checked_before_connecting(monkeypatch: pytest.MonkeyPatch) -> None:
+    """With the connect-time check off, the DNS check at the hop alone keeps the private site safe."""
+    monkeypatch.setattr(fetch_module, "_check_peer", lambda sock, host: None)
+    with Site({"/ok": Response(HTML)}, host="127.0.0.2") as private:
+        with Site({"/go": Response(status=302, headers={"Location": private.url("/ok")})}) as public:
+            with Fetcher(GUARDED) as f, pytest.raises(FetchError) as err:
+                f.fetch(public.url("/go"))
+    assert err.value.reason == "unsafe_url" and "resolves to non-public" in str(err.value)
+    assert private.requests == []
