@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import logging
 import re
 import socket
 import threading
@@ -28,6 +29,8 @@ from pipeline.errors import FetchError
 from pipeline.models import FetchedPage, Politeness
 from pipeline.settings import Settings
 from pipeline.urls import host_of, site_root
+
+log = logging.getLogger(__name__)
 
 # --- tunables kept as data -------------------------------------------------------------------
 KINDS = frozenset({"page", "feed", "sitemap", "robots"})
@@ -380,6 +383,7 @@ class Fetcher:
         return list(self.robots(url).sitemaps)
 
     def _load_robots(self, root: str) -> RobotsRules:
+        log.debug("fetching %s/robots.txt", root)
         self._count(robots_fetches=1)
         try:
             reply = self._fetch_chain(root + "/robots.txt", {}, "robots", ROBOTS_MAX_REDIRECTS)
@@ -508,6 +512,7 @@ class Fetcher:
                 if attempt >= self.settings.max_retries:
                     raise FetchError(f"{retry} (after {attempt} retries)", reason=retry.reason) from None
                 pause = self._pause(attempt, retry.wait)
+                log.info("%s: %s, retry %d in %.2f s", url, retry.reason, attempt + 1, pause)
                 gate.push_back(time.monotonic() + pause)
                 self._count(retries=1)
                 attempt += 1

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from pipeline.urls import canonicalise_url, host_of, is_tracking_param, site_root
 
@@ -81,3 +83,44 @@ def test_tracking_params(name: str) -> None:
 @pytest.mark.parametrize("name", ["id", "page", "q", "p", "article"])
 def test_meaningful_params(name: str) -> None:
     assert not is_tracking_param(name)
+
+
+_SEGMENT = st.text(
+    alphabet=st.characters(codec="utf-8", exclude_categories=("Cs", "Cc"), exclude_characters="?#&=/"),
+    max_size=8,
+)
+_PARAM = st.sampled_from(["id", "page", "q", "utm_source", "fbclid", "ref", "a", "A", "x y", "%41"])
+
+
+@st.composite
+def messy_urls(draw: st.DrawFn) -> str:
+    scheme = draw(st.sampled_from(["http", "HTTP", "https", "HtTpS"]))
+    host = draw(
+        st.sampled_from(["example.com", "EXAMPLE.com", "b\u00fccher.example", "127.0.0.1", "[::1]", "e.com."])
+    )
+    port = draw(st.sampled_from(["", ":80", ":443", ":8080"]))
+    path = "/".join(
+        draw(st.lists(st.one_of(_SEGMENT, st.sampled_from([".", "..", "%7e", "%2F", "%c3%a9"])), max_size=5))
+    )
+    params = draw(st.lists(st.tuples(_PARAM, _SEGMENT), max_size=4))
+    query = "&".join(f"{k}={v}" for k, v in params)
+    fragment = draw(st.sampled_from(["", "#top", "#"]))
+    return f"{scheme}://{host}{port}/{path}" + (f"?{query}" if query else "") + fragment
+
+
+@settings(max_examples=300, deadline=None)
+@given(messy_urls())
+def test_canonicalisation_is_idempotent_on_messy_urls(url: str) -> None:
+    once = canonicalise_url(url)
+    assert canonicalise_url(once) == once
+    assert once == once.strip() and "#" not in once and " " not in once
+    assert "utm_source=" not in once and "fbclid=" not in once
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=40))
+def test_canonicalisation_of_junk_raises_only_value_error(junk: str) -> None:
+    try:
+        canonicalise_url(junk, "https://example.com/a/")
+    except ValueError:
+        pass
