@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import uuid
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 import pytest
 import sqlalchemy as sa
@@ -70,3 +70,28 @@ def fresh_database_url(pg_server_url: str) -> Iterator[str]:
         with admin.connect() as conn:
             conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+@pytest.fixture
+def make_database(pg_server_url: str) -> Iterator[Callable[[], str]]:
+    """Create extra migrated throwaway databases on demand; all dropped after the test."""
+    from pipeline.store import Store
+
+    names: list[str] = []
+    admin = sa.create_engine(pg_server_url, isolation_level="AUTOCOMMIT")
+
+    def create() -> str:
+        name = f"np_test_{uuid.uuid4().hex[:10]}"
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+        names.append(name)
+        url = sa.engine.make_url(pg_server_url).set(database=name).render_as_string(hide_password=False)
+        with Store.open(url) as store:
+            store.upgrade()
+        return url
+
+    yield create
+    with admin.connect() as conn:
+        for name in names:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()

@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import threading
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -115,3 +116,60 @@ def test_check_task_fails_the_run_when_a_source_yields_nothing(airflow_db: Path,
         assert states["ingest"] == "success"
         assert states["check"] == "failed"
         assert run.state == "failed"
+
+
+def test_a_task_failed_halfway_and_retried_gives_the_rows_of_a_clean_run(
+    airflow_db: Path, make_database, pg_server_url: str, tmp_path: Path, monkeypatch
+) -> None:
+    from airflow.dag_processing.dagbag import DagBag
+
+    from tests.integration.test_faults import _allow_database, _block_database, _rows
+    from tests.sitekit import Response
+
+    day = D1 - timedelta(days=3)
+    stories = [Story(f"retry-{i}", f"Retry story {i} about the ferry timetable", day + timedelta(hours=2 * i),
+                     layout="html5" if i % 2 else "wordpress") for i in range(6)]
+    clean_db, faulty_db = make_database(), make_database()
+    armed = {"on": False, "served": 0}
+
+    def page(story: Story):
+        def handler(info):
+            if armed["on"]:
+                armed["served"] += 1
+                if armed["served"] == 4:  # the database goes away halfway, and comes back 2 s later
+                    armed["on"] = False
+                    _block_database(pg_server_url, sa.engine.make_url(faulty_db).database)
+                    threading.Timer(2.0, _allow_database,
+                                    (pg_server_url, sa.engine.make_url(faulty_db).database)).start()
+            return Response(story.page(site.base))
+        return handler
+
+    site = build_site(stories, [])
+    for story in stories:
+        site.routes[f"/news/{story.slug}"] = page(story)
+    with site:
+        sources = tmp_path / "sources.yaml"
+        sources.write_text(f"- name: herald\n  feeds: [{site.base}/feed.xml]\n"
+                           f"  politeness: {{min_delay: 0, max_connections: 1}}\n", encoding="utf-8")
+        for key, value in {"NEWS_PIPELINE_BATCH_SIZE": "2", "NEWS_PIPELINE_FETCH_WORKERS": "1",
+                           "NEWS_PIPELINE_EXTRACT_WORKERS": "1"}.items():
+            monkeypatch.setenv(key, value)
+        dag = DagBag(dag_folder=str(REPO / "dags")).get_dag("news_ingest_daily")
+        ingest = dag.get_task("ingest")
+        ingest.retry_delay, ingest.retry_exponential_backoff = timedelta(seconds=4), False
+        conf = {"sources_file": str(sources)}
+
+        monkeypatch.setenv("DATABASE_URL", clean_db)
+        assert dag.test(logical_date=day + timedelta(days=1), run_conf=conf).state == "success"
+
+        monkeypatch.setenv("DATABASE_URL", faulty_db)
+        armed["on"] = True
+        retried = dag.test(logical_date=day + timedelta(days=1), run_conf=conf)
+        assert retried.state == "success"
+        [ti] = [ti for ti in retried.get_task_instances() if ti.task_id == "ingest"]
+        assert ti.try_number >= 2, "the ingest task failed once and was retried by Airflow"
+
+    clean, after_retry = _rows(clean_db, site.base), _rows(faulty_db, site.base)
+    assert len(clean["articles"]) == len(stories)
+    assert after_retry["articles"] == clean["articles"]
+    assert all(count == 1 for count in after_retry["raw"].values())
