@@ -57,10 +57,18 @@ class Discovery:
     fetched: list[str] = field(default_factory=list)
     outside_window: int = 0
     truncated: int = 0
+    validators: dict[str, tuple[str | None, str | None, int]] = field(default_factory=dict)
 
     @property
     def requests(self) -> int:
         return len(self.fetched)
+
+
+def record_validators(discovery: Discovery, cache: HttpCache) -> None:
+    """Save the ETag/Last-Modified of a run's successful feeds and sitemaps (see `defer_validators`)."""
+    for url, (etag, modified, status) in discovery.validators.items():
+        cache.record(url, etag=etag, last_modified=modified, status=status, failed=False)
+    discovery.validators.clear()
 
 
 class UnsafeXML(Exception):
@@ -80,6 +88,7 @@ def discover_source(
     *,
     conditional: bool = True,
     keep_undated: bool | None = None,
+    defer_validators: bool = False,
 ) -> Discovery:
     """Discover the article URLs of `source` for `window` (None: keep every date).
 
@@ -87,9 +96,15 @@ def discover_source(
     unchanged feed is still read. Undated feed/sitemap items are kept when `keep_undated`
     (default: the value of `conditional`, i.e. kept in incremental runs, dropped in backfills);
     explicit `source.urls` are always kept.
+
+    The new validators of feeds/sitemaps read successfully are written to `cache` at once, unless
+    `defer_validators`: then they are left in `Discovery.validators` for the caller to save with
+    `record_validators` once the run's pages are safely stored, so that a run that fails after
+    discovery and is retried does not get 304s and lose the articles it never stored.
     """
     run = _Run(source, fetcher, window, cache, settings, conditional)
     run.keep_undated = conditional if keep_undated is None else keep_undated
+    run.defer_validators = defer_validators
     for url in source.urls:
         run.add_link(url, None, None, "explicit", None)
     feeds = run.configured(source.feeds)
@@ -143,6 +158,7 @@ class _Run:
         self.source, self.fetcher, self.window, self.cache = source, fetcher, window, cache
         self.settings, self.conditional = settings, conditional
         self.keep_undated = conditional
+        self.defer_validators = False
         self.result = Discovery()
         self.found: dict[str, DiscoveredURL] = {}
         self.prefetched: dict[str, FetchedPage] = {}  # sitemaps that were listed as feeds
@@ -220,7 +236,10 @@ class _Run:
 
     def succeeded(self, url: str, page: FetchedPage) -> None:
         etag, modified = page.headers.get("etag"), page.headers.get("last-modified")
-        self.cache.record(url, etag=etag, last_modified=modified, status=page.status, failed=False)
+        if self.defer_validators and page.status != 304:
+            self.result.validators[url] = (etag, modified, page.status)
+        else:
+            self.cache.record(url, etag=etag, last_modified=modified, status=page.status, failed=False)
 
     def broken(self, url: str, page: FetchedPage, reason: str, detail: str) -> None:
         self.fail(url, reason, detail)

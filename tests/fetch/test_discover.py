@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from pipeline.discover import Discovery, discover_source, parse_date
+from pipeline.discover import Discovery, discover_source, parse_date, record_validators
 from pipeline.fetch import Fetcher
 from pipeline.models import CacheEntry, MemoryHttpCache, Source, Window
 from pipeline.settings import Settings
@@ -364,3 +364,20 @@ def test_unusable_links_are_ignored_and_bad_configured_urls_are_failures() -> No
         ("not a url", "invalid_url"),
         ("ftp://x/feed", "invalid_url"),
     ]
+
+
+def test_deferred_validators_let_a_failed_run_be_retried_without_304s() -> None:
+    with Site() as site:
+        site.routes["/feed.xml"] = Response(
+            rss([(site.url("/a"), rfc822(IN), "A")]), content_type=RSS_TYPE, headers={"ETag": '"f1"'}
+        )
+        source = Source("t", feeds=(site.url("/feed.xml"),))
+        cache = MemoryHttpCache()
+        first = discover(source, cache=cache, defer_validators=True)
+        # ...the run dies before its pages are stored; the retry must see the feed again
+        retry = discover(source, cache=cache, defer_validators=True)
+        record_validators(retry, cache)  # this attempt stored its pages
+        next_day = discover(source, cache=cache)
+    assert urls(first) == urls(retry) == [site.url("/a")]
+    assert retry.not_modified == [] and next_day.not_modified == [site.url("/feed.xml")]
+    assert first.validators == {site.url("/feed.xml"): ('"f1"', None, 200)} and retry.validators == {}
