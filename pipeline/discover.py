@@ -48,6 +48,7 @@ class Discovery:
     fetched: every feed/sitemap/home-page URL requested, in order (304s included).
     outside_window: dated URLs dropped because their date is outside the window.
     truncated: URLs dropped because the source passed max_urls_per_source.
+    validators: with defer_validators, {url: (etag, last_modified, status)} for record_validators.
     """
 
     urls: list[DiscoveredURL] = field(default_factory=list)
