@@ -22,9 +22,10 @@ BATCH = int(os.environ.get("BENCH_BATCH", "500"))
 
 
 def make_articles(count: int, seed: int = 7) -> list[ArticleInput]:
-    """`count` distinct articles of about 400 words, a tenth of them near-duplicate wire copies."""
+    """`count` articles of 400 Zipf-distributed words; every tenth is an edited copy of the previous."""
     rng = random.Random(seed)
     vocabulary = [f"word{i}" for i in range(20000)]
+    weights = [1 / rank for rank in range(1, len(vocabulary) + 1)]  # Zipf, like real text
     start = datetime(2026, 1, 1, tzinfo=UTC)
     items = []
     for i in range(count):
@@ -33,7 +34,7 @@ def make_articles(count: int, seed: int = 7) -> list[ArticleInput]:
             base[rng.randrange(len(base))] = "edited"
             body = " ".join(base)
         else:
-            body = " ".join(rng.choice(vocabulary) for _ in range(400))
+            body = " ".join(rng.choices(vocabulary, weights, k=400))
         published = start + timedelta(minutes=i)
         article = ExtractedArticle(url=f"https://bench{i % 5}.example/{i}", title=f"Story {i}", body=body,
                                    authors=("Bench",), published_at=published, date_signal="feed",

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import re
-import unicodedata
 import zlib
 from dataclasses import dataclass
 from functools import lru_cache
@@ -18,6 +17,9 @@ THRESHOLD = 0.5  # estimated Jaccard similarity of word 3-shingles at which two 
 MIN_WORDS = 20  # shorter bodies are not clustered: too few shingles for a meaningful estimate
 SCHEME = "affine32"
 
+_BAND_MULTIPLIERS = np.array([0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9, 0xD6E8FEB86659FD93,
+                              0xFF51AFD7ED558CCD, 0xC4CEB9FE1A85EC53, 0x85EBCA77C2B2AE63, 0x27D4EB2F165667C5],
+                             dtype=np.uint64)
 _WORD = re.compile(r"\w+", re.UNICODE)
 
 
@@ -26,12 +28,15 @@ def content_hash(body: str) -> str:
     return hashlib.sha256(body.encode("utf-8")).hexdigest()
 
 
-def shingles(text: str, k: int = SHINGLE_WORDS) -> set[bytes]:
-    """Lower-cased word k-grams of `text` as UTF-8 bytes."""
-    words = _WORD.findall(unicodedata.normalize("NFKC", text).casefold())
-    if len(words) < k:
-        return {" ".join(words).encode("utf-8")} if words else set()
-    return {" ".join(words[i:i + k]).encode("utf-8") for i in range(len(words) - k + 1)}
+def shingle_hashes(text: str, k: int = SHINGLE_WORDS) -> np.ndarray:
+    """Distinct 32-bit hashes of the lower-cased word k-grams of `text` (CRC32 per word, mixed with numpy)."""
+    words = _WORD.findall(text.casefold())
+    hashes = np.fromiter((zlib.crc32(w.encode("utf-8")) for w in words), dtype=np.uint64, count=len(words))
+    if len(hashes) >= k:
+        with np.errstate(over="ignore"):  # multiply-add hashing wraps modulo 2**64 on purpose
+            mixed = sum(hashes[i:len(hashes) - k + 1 + i] * _BAND_MULTIPLIERS[i] for i in range(k))
+        hashes = mixed >> np.uint64(32)
+    return np.unique(hashes & np.uint64(0xFFFFFFFF))
 
 
 @lru_cache(maxsize=1)
@@ -51,18 +56,19 @@ def signature(text: str) -> MinHash | None:
     """MinHash of the text's shingles, or None when the text is too short to cluster."""
     if len(_WORD.findall(text)) < MIN_WORDS:
         return None
-    minhash = MinHash(num_perm=NUM_PERM, scheme=SCHEME, permutations=_permutations(), hashfunc=zlib.crc32)
-    minhash.update_batch(shingles(text))
+    minhash = MinHash(num_perm=NUM_PERM, scheme=SCHEME, permutations=_permutations(), hashfunc=int)
+    minhash.update_batch(shingle_hashes(text).tolist())
     return minhash
 
 
 def band_keys(minhash: MinHash) -> list[tuple[int, int]]:
     """(band number, 63-bit key) per LSH band: two articles sharing any pair are candidates."""
-    keys = []
-    for band, (start, end) in enumerate(_bands()):
-        digest = hashlib.blake2b(minhash.hashvalues[start:end].tobytes(), digest_size=8).digest()
-        keys.append((band, int.from_bytes(digest, "big") >> 1))
-    return keys
+    bands = _bands()
+    rows = bands[0][1] - bands[0][0]
+    values = minhash.hashvalues[: len(bands) * rows].astype(np.uint64).reshape(len(bands), rows)
+    with np.errstate(over="ignore"):  # multiply-add hashing wraps modulo 2**64 on purpose
+        keys = (values * _BAND_MULTIPLIERS[:rows]).sum(axis=1, dtype=np.uint64) >> np.uint64(1)
+    return [(band, int(key)) for band, key in enumerate(keys.tolist())]
 
 
 def to_bytes(minhash: MinHash) -> bytes:
@@ -73,7 +79,7 @@ def to_bytes(minhash: MinHash) -> bytes:
 def from_bytes(data: bytes) -> MinHash:
     """Rebuild a signature stored by `to_bytes`."""
     values = np.frombuffer(bytes(data), dtype=_permutations()[0].dtype)
-    return MinHash(hashvalues=values, scheme=SCHEME, permutations=_permutations(), hashfunc=zlib.crc32)
+    return MinHash(hashvalues=values, scheme=SCHEME, permutations=_permutations(), hashfunc=int)
 
 
 def similarity(a: MinHash, b: MinHash) -> float:

@@ -11,6 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -480,10 +481,16 @@ def _latest_per_key(items: Sequence[ArticleInput]) -> dict[str, ArticleInput]:
     return batch
 
 
+@lru_cache(maxsize=8192)
+def _content_hash(article: ExtractedArticle) -> str:
+    """`article.content_hash`, computed once per article (several steps need it)."""
+    return article.content_hash
+
+
 def _fingerprint(article: ExtractedArticle) -> tuple:
     """What makes a new version: content and metadata, not the extractor that produced it."""
     published = utc(article.published_at) if article.published_at else None
-    return (article.title, article.content_hash, published, article.date_signal, tuple(article.authors),
+    return (article.title, _content_hash(article), published, article.date_signal, tuple(article.authors),
             article.language)
 
 
@@ -505,7 +512,7 @@ def _allocate_ids(cur: Any, count: int) -> list[int]:
 
 def _exact_duplicates(cur: Any, rows: list[tuple[int, ExtractedArticle]]) -> dict[int, int]:
     """article id -> id of the canonical article with the same non-empty body (oldest first)."""
-    hashes = sorted({a.content_hash for _, a in rows if a.body.strip()})
+    hashes = sorted({_content_hash(a) for _, a in rows if a.body.strip()})
     if not hashes:
         return {}
     cur.execute("SELECT content_hash, array_agg(id ORDER BY id) FROM articles"
@@ -517,32 +524,52 @@ def _exact_duplicates(cur: Any, rows: list[tuple[int, ExtractedArticle]]) -> dic
     for article_id, article in sorted(rows, key=lambda r: r[0]):
         if not article.body.strip():
             continue
-        others = [i for i in stored.get(article.content_hash, []) if i != article_id]
-        target = others[0] if others else first_in_batch.get(article.content_hash)
+        digest = _content_hash(article)
+        others = [i for i in stored.get(digest, []) if i != article_id]
+        target = others[0] if others else first_in_batch.get(digest)
         if target is not None and target != article_id:
             links[article_id] = target
         else:
-            first_in_batch.setdefault(article.content_hash, article_id)
+            first_in_batch.setdefault(digest, article_id)
     return links
 
 
 def _article_values(article_id: int, item: ArticleInput, canonical: dict[int, int]) -> tuple:
+    """Column values of one article (NUL characters, which PostgreSQL text cannot hold, removed)."""
     a = item.article
-    return (article_id, a.url, item.source, a.title, a.body, a.published_at and utc(a.published_at),
-            a.date_signal, utc(item.fetched_at), list(a.authors), a.language, a.word_count, a.content_hash,
+    return (article_id, a.url, item.source, _no_nul(a.title), _no_nul(a.body),
+            a.published_at and utc(a.published_at), a.date_signal, utc(item.fetched_at),
+            [_no_nul(name) for name in a.authors], a.language, a.word_count, _content_hash(a),
             a.extractor_version, a.method, item.raw_page_id, canonical.get(article_id))
+
+
+def _no_nul(text: str) -> str:
+    return text.replace("\x00", "")
 
 
 def _insert_articles(cur: Any, run_id: int, rows: list[tuple[int, ArticleInput]],
                      canonical: dict[int, int]) -> None:
-    """Insert new articles in batch order with their pre-allocated ids."""
+    """COPY new articles in batch order with their pre-allocated ids (foreign keys checked at the end)."""
     values = [(aid, _key(item.article), *_article_values(aid, item, canonical)[1:], run_id, run_id)
               for aid, item in sorted(rows, key=lambda r: r[0])]
     if values:
-        psycopg2.extras.execute_values(
-            cur, f"INSERT INTO articles (id, url, {_ARTICLE_COLUMNS}, first_seen_run, last_changed_run)"
-            " VALUES %s",
-            values, page_size=PAGE_SIZE)
+        _copy(cur, f"articles (id, url, {_ARTICLE_COLUMNS}, first_seen_run, last_changed_run)",
+              ("\t".join(_copy_text(v) for v in row) for row in values))
+
+
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t"})
+
+
+def _copy_text(value: Any) -> str:
+    """One value in COPY text format (NULL, escaped text, array literal, ISO timestamp, number)."""
+    if value is None:
+        return "\\N"
+    if isinstance(value, list):
+        quoted = ('"' + str(v).replace("\\", "\\\\").replace('"', '\\"') + '"' for v in value)
+        value = "{" + ",".join(quoted) + "}"
+    elif isinstance(value, datetime):
+        value = value.isoformat()
+    return str(value).translate(_COPY_ESCAPES)
 
 
 def _revise_articles(cur: Any, run_id: int, rows: list[tuple[int, ArticleInput]],

@@ -134,3 +134,13 @@ def test_learned_boilerplate_is_reversible(store: Store, tag: str) -> None:
     assert store.learned_lines(tag) == {"Share this story", "Most read"}
     assert scalar(store, "SELECT score FROM source_boilerplate WHERE source = :s AND line = 'Most read'",
                   s=tag) == 0.95
+
+
+def test_awkward_text_round_trips(store: Store, run_id: int, tag: str) -> None:
+    body = 'Back\\slash, tab\there, "quotes", {braces}, \\N, caf\u00e9 \U0001F600\n\nSecond\r\nparagraph.'
+    authors = ('O"Brien, Pat', "Back\\slash", "{x}", "NULL")
+    stored = article(f"https://{tag}.example/awkward", body + "\x00")
+    stored = type(stored)(**{**stored.__dict__, "authors": authors, "title": "Tab\tand\nnewline"})
+    store.save_articles(run_id, [item(tag, stored)])
+    assert rows(store, "SELECT body, authors, title FROM articles WHERE url = :u", u=stored.url) == [
+        (body, list(authors), "Tab\tand\nnewline")]
