@@ -43,15 +43,18 @@ def ours(body: bytes) -> None:
         pass
 
 
-def seconds_per_page(task: Callable[[bytes], None], pages: list[bytes], rounds: int) -> float:
-    """CPU seconds per page, best of `rounds` passes (least disturbed by other load on the machine)."""
-    best = float("inf")
+def seconds_per_page(tasks: dict[str, Callable[[bytes], None]], pages: list[bytes], rounds: int) -> dict[str, float]:
+    """CPU seconds per page of each task. The tasks are interleaved page by page, and each
+    page counts with its best of `rounds` runs, so that load from other processes on the
+    machine (which comes and goes) weighs on every task alike."""
+    best = {name: [float("inf")] * len(pages) for name in tasks}
     for _ in range(rounds):
-        start = time.process_time()
-        for body in pages:
-            task(body)
-        best = min(best, time.process_time() - start)
-    return best / max(1, len(pages))
+        for index, body in enumerate(pages):
+            for name, task in tasks.items():
+                start = time.process_time()
+                task(body)
+                best[name][index] = min(best[name][index], time.process_time() - start)
+    return {name: sum(times) / max(1, len(pages)) for name, times in best.items()}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -65,12 +68,12 @@ def main(argv: list[str] | None = None) -> int:
     if not pages:
         print(f"no pages in {args.pages}", file=sys.stderr)
         return 2
-    for task in (trafilatura_text, trafilatura_with_metadata, ours):  # warm-up imports and caches
+    tasks = {"plain": trafilatura_text, "meta": trafilatura_with_metadata, "ours": ours}
+    for task in tasks.values():  # warm-up imports and caches
         task(pages[0])
-    plain = seconds_per_page(trafilatura_text, pages, args.rounds)
-    meta = seconds_per_page(trafilatura_with_metadata, pages, args.rounds)
-    mine = seconds_per_page(ours, pages, args.rounds)
-    print(f"pages: {len(pages)}  rounds: {args.rounds} (best round)")
+    cost = seconds_per_page(tasks, pages, args.rounds)
+    plain, meta, mine = cost["plain"], cost["meta"], cost["ours"]
+    print(f"pages: {len(pages)}  rounds: {args.rounds} (CPU time, best round per page, tasks interleaved)")
     print(f"trafilatura alone (text, favor_precision):       {plain * 1000:7.1f} ms/page")
     print(f"trafilatura alone (text + metadata):             {meta * 1000:7.1f} ms/page")
     print(f"news-pipeline process_raw (extract/clean/norm):  {mine * 1000:7.1f} ms/page")

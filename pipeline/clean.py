@@ -180,14 +180,20 @@ def _names(node: etree._Element) -> str:
     return f"{node.get('class', '')} {node.get('id', '')}".strip()
 
 
+_FURNITURE_CANDIDATES = etree.XPath(
+    "//*[self::div or self::section or self::aside or self::ul or self::nav or self::p or self::span"
+    " or self::footer or self::form][@class or @id]"
+)
+
+
 def _drop_furniture(tree: HtmlElement) -> list[str]:
     """Drop short or link-dense containers whose class/id names them share/newsletter/related/..."""
     removed = []
-    for node in list(tree.iter("div", "section", "aside", "ul", "nav", "p", "span", "footer", "form")):
-        if node.getparent() is None or not _is_attached(node, tree):
-            continue
+    for node in _FURNITURE_CANDIDATES(tree):
         names = _names(node)
         if not names or not _FURNITURE_NAME.search(names) or node.tag in _NEVER_DROP:
+            continue
+        if node.getparent() is None or not _is_attached(node, tree):
             continue
         text = " ".join(node.itertext())
         if len(text) <= _FURNITURE_MAX_CHARS or _link_density(node, text) >= _FURNITURE_LINK_DENSITY:
@@ -227,11 +233,14 @@ _BLOCK_CHILD = {"p", "div", "table", "ul", "ol", "dl", "blockquote", "pre", "h1"
                 "section", "article", "aside", "header", "footer", "nav", "form", "figure", "hr"}
 
 
+_DOUBLE_BREAK_PARENTS = etree.XPath("//br[following-sibling::node()[1][self::br]]/..")
+
+
 def split_double_breaks(tree: HtmlElement) -> list[str]:
     """Make real paragraphs of text separated by <br><br> (legacy markup), so that every
     extractor sees one paragraph per break instead of one long block."""
     changed = []
-    for elem in list(tree.iter()):
+    for elem in _DOUBLE_BREAK_PARENTS(tree):
         if not isinstance(elem.tag, str) or elem.tag in _KEEP_BREAKS or not _has_double_break(elem):
             continue
         if elem.tag == "p":

@@ -89,6 +89,19 @@ class _Readability(Document):
                              etree.ProcessingInstruction, with_tail=False)
         return doc
 
+    def remove_unlikely_candidates(self) -> None:
+        """readability-lxml's own rule (Apache-2.0), visiting only elements that have a class
+        or an id (the only ones the rule can match) instead of every element."""
+        for elem in self.html.xpath("//*[@class or @id]"):
+            names = f"{elem.get('class', '')} {elem.get('id', '')}"
+            if (len(names) >= 2 and REGEXES["unlikelyCandidatesRe"].search(names)
+                    and not REGEXES["okMaybeItsACandidateRe"].search(names)
+                    and elem.tag not in ("html", "body")
+                    and not elem.xpath("ancestor-or-self::pre | ancestor-or-self::code")
+                    and not elem.xpath("descendant-or-self::main | descendant-or-self::article | "
+                                       "descendant-or-self::math")):
+                elem.drop_tree()
+
     def transform_misused_divs_into_paragraphs(self) -> None:
         """readability-lxml's own algorithm (Apache-2.0), with its test "does the serialised
         subtree contain a block tag" done on the elements instead of on serialised strings

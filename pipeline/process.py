@@ -62,7 +62,8 @@ def _process(html: str, url: str, rules: CleaningRules, hints: PageHints | None)
     pruned = prune_tree(tree, rules)
     choice = extract_body(tree, url)
     paragraphs = _without_title(clean_paragraphs(choice.paragraphs, rules), meta.title)
-    body = normalise_text("\n".join(paragraphs))
+    # Already in the normalised shape, so that normalisation usually needs a single pass.
+    body = normalise_text("\n\n".join(" ".join(p.split()) for p in paragraphs))
     if len(body.split()) < MIN_BODY_WORDS:
         raise ExtractError(f"no article text found ({len(body.split())} words)", reason="empty_body")
     method = choice.method + (f";pruned={len(pruned)}" if pruned else "")
