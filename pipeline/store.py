@@ -333,9 +333,10 @@ class Store:
                 canonical = _exact_duplicates(cur, [(ids[k], batch[k].article) for k in batch if k in ids])
                 _insert_articles(cur, run_id, [(ids[k], batch[k]) for k in new], canonical)
                 _revise_articles(cur, run_id, [(ids[k], batch[k]) for k in changed], canonical)
-                signatures = signing.result()
-            _link_near_duplicates(cur, [aid for aid, _ in targets],
-                                  {aid: sig for aid, sig in signatures.items() if aid not in canonical})
+                released = _relink_duplicates(cur, [ids[k] for k in changed])
+                signatures = {aid: sig for aid, sig in signing.result().items() if aid not in canonical}
+            signatures.update(_sign(released))
+            _link_near_duplicates(cur, [aid for aid, _ in targets + released], signatures)
         dups = sum(1 for k in new if ids[k] in canonical)
         return SaveCounts(len(new) - dups, len(changed), len(batch) - len(new) - len(changed), dups)
 
@@ -454,6 +455,17 @@ WHERE a.id = v.id
 
 _REVISE_TEMPLATE = ("(%s::bigint, %s, %s, %s, %s, %s::timestamptz, %s, %s::timestamptz, %s::text[], %s,"
                     " %s::integer, %s, %s, %s, %s::bigint, %s::bigint, %s::bigint)")
+
+_RELEASE_DUPLICATES = """
+WITH released AS (
+    SELECT d.id, min(d.id) OVER (PARTITION BY d.content_hash) AS head
+    FROM articles d JOIN articles c ON c.id = d.canonical_article_id
+    WHERE c.id = ANY(%s) AND d.content_hash <> c.content_hash
+)
+UPDATE articles d SET canonical_article_id = nullif(r.head, d.id)
+FROM released r WHERE d.id = r.id
+RETURNING d.id, d.body, d.canonical_article_id
+"""
 
 _ARCHIVE = """
 INSERT INTO article_revisions (article_id, version, url, source, title, body, published_at, date_signal,
@@ -580,6 +592,17 @@ def _revise_articles(cur: Any, run_id: int, rows: list[tuple[int, ArticleInput]]
     cur.execute(_ARCHIVE, {"run": run_id, "ids": [aid for aid, _ in rows]})
     values = [(*_article_values(aid, item, canonical), run_id) for aid, item in rows]
     psycopg2.extras.execute_values(cur, _REVISE, values, template=_REVISE_TEMPLATE, page_size=PAGE_SIZE)
+
+
+def _relink_duplicates(cur: Any, changed: list[int]) -> list[tuple[int, str]]:
+    """Release the exact duplicates of articles whose body changed; return those that became canonical.
+
+    The oldest released article of each body becomes canonical, the others point to it.
+    """
+    if not changed:
+        return []
+    cur.execute(_RELEASE_DUPLICATES, (changed,))
+    return [(aid, body) for aid, body, canonical in cur.fetchall() if canonical is None]
 
 
 def _sign(rows: list[tuple[int, str]]) -> dict[int, Any]:

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from pipeline.models import Failure, Window
 from pipeline.store import SaveCounts, Store
-from tests.store.helpers import WHEN, article, item, page, rows, scalar, words
+from tests.store.helpers import WHEN, article, item, page, rows, scalar, wire, words
 
 SNAPSHOT = ("SELECT id, url, page_url, source, title, body, published_at, authors, language, word_count,"
             " content_hash, extractor_version, method, raw_page_id, canonical_article_id, version,"
@@ -144,3 +144,29 @@ def test_awkward_text_round_trips(store: Store, run_id: int, tag: str) -> None:
     store.save_articles(run_id, [item(tag, stored)])
     assert rows(store, "SELECT body, authors, title FROM articles WHERE url = :u", u=stored.url) == [
         (body, list(authors), "Tab\tand\nnewline")]
+
+
+def test_duplicates_are_released_when_their_canonical_changes(store: Store, run_id: int, tag: str) -> None:
+    body = wire(tag)
+    first, copy = article(f"https://{tag}-a.example/1", body), article(f"https://{tag}-b.example/1", body)
+    store.save_articles(run_id, [item(f"{tag}-a", first), item(f"{tag}-b", copy)])
+    edited = article(first.url, body + " Updated: the meeting ended late on Monday night.")
+    assert store.save_articles(run_id, [item(f"{tag}-a", edited)]) == SaveCounts(0, 1, 0, 0)
+    current = rows(store, "SELECT url, duplicate_urls FROM articles_current WHERE url IN (:a, :b)"
+                   " ORDER BY url", a=first.url, b=copy.url)
+    assert current == [(first.url, []), (copy.url, [])]
+    assert scalar(store, "SELECT count(DISTINCT story_id) FROM articles_current WHERE url IN (:a, :b)",
+                  a=first.url, b=copy.url) == 1  # still one story: near-duplicates
+
+
+def test_duplicates_of_an_article_that_becomes_a_duplicate_are_released(
+        store: Store, run_id: int, tag: str) -> None:
+    a, b, c = (f"https://{tag}.example/{n}" for n in "abc")
+    store.save_articles(run_id, [item(tag, article(a, words(50, f"{tag}one"))),
+                                 item(tag, article(b, words(50, f"{tag}two"))),
+                                 item(tag, article(c, words(50, f"{tag}two")))])
+    store.save_articles(run_id, [item(tag, article(b, words(50, f"{tag}one")))])  # b now repeats a
+    (a_id,) = rows(store, "SELECT id FROM articles WHERE url = :u", u=a)[0]
+    links = rows(store, "SELECT url, canonical_article_id FROM articles WHERE source = :s ORDER BY url",
+                 s=tag)
+    assert links == [(a, None), (b, a_id), (c, None)]  # c keeps b's old body: it is canonical now
