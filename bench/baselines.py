@@ -82,7 +82,7 @@ def _extract(body: bytes) -> int:
 
 
 def _cpu(exclude: frozenset[int] = frozenset()) -> float:
-    """CPU seconds of this process and its live descendants (and what they reaped), minus `exclude` trees."""
+    """CPU seconds of this process and its live descendants, minus `exclude` trees."""
     import psutil
 
     usage = resource.getrusage(resource.RUSAGE_SELF)
@@ -92,7 +92,7 @@ def _cpu(exclude: frozenset[int] = frozenset()) -> float:
             if child.pid in exclude or any(p.pid in exclude for p in child.parents()):
                 continue
             times = child.cpu_times()
-            total += times.user + times.system + times.children_user + times.children_system
+            total += times.user + times.system
         except psutil.Error:
             continue
     return total

@@ -52,6 +52,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="only measure peak memory of the pipeline at --memory-sizes, each in a fresh process")
     parser.add_argument("--memory-sizes", default="500,5000")
     parser.add_argument("--json", type=Path, help="also write the figures here")
+    parser.add_argument("--keep-database", action="store_true", help="do not drop the throwaway database")
     args = parser.parse_args(argv)
     if not args.synthetic and not (args.dataset / "html").is_dir():
         print(f"dataset {args.dataset} not found: using 40 synthetic template pages", file=sys.stderr)
@@ -94,8 +95,8 @@ def running_site(args: argparse.Namespace, n: int) -> Iterator[SiteHandle]:
 
 
 @contextmanager
-def throwaway_database(server_url: str, prefix: str = "bench") -> Iterator[str]:
-    """CREATE DATABASE <prefix>_<random> on the server; yield its URL; DROP it afterwards."""
+def throwaway_database(server_url: str, prefix: str = "bench", keep: bool = False) -> Iterator[str]:
+    """CREATE DATABASE <prefix>_<random> on the server; yield its URL; DROP it afterwards (unless `keep`)."""
     name = f"{prefix}_{uuid.uuid4().hex[:10]}"
     admin = sa.create_engine(server_url, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
@@ -103,8 +104,11 @@ def throwaway_database(server_url: str, prefix: str = "bench") -> Iterator[str]:
     try:
         yield sa.engine.make_url(server_url).set(database=name).render_as_string(hide_password=False)
     finally:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        if keep:
+            _say(f"kept database {name}")
+        else:
+            with admin.connect() as conn:
+                conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
 
 
@@ -182,6 +186,7 @@ def _run_figures(kind: str, summary: Any, wall: float, sampler: TreeSampler, tim
         "articles_per_s": stored / wall if wall else 0.0, "pages_per_s": pages / wall if wall else 0.0,
         "cpu_s": cpu, "cpu_main_s": main_cpu, "cpu_children_s": cpu - main_cpu, "sampler_cpu_s": sampler.own_cpu,
         "cpu_s_per_article": cpu / stored if stored else None, "peak_rss_mib": sampler.peak_rss / MIB,
+        "peak_rss_by_process_mib": sampler.peak_by_process,
         "discover_s": timings.seconds.get("discover", 0.0),
         "fetch_pages": timings.calls.get("fetch.page", 0), "fetch_span_s": timings.span("fetch.page"),
         "fetch_request_s": timings.seconds.get("fetch.page", 0.0),
@@ -310,7 +315,7 @@ def benchmark(args: argparse.Namespace, pipeline_only: bool = False) -> dict[str
                                           "pages": "synthetic" if args.synthetic else str(args.dataset)},
                                "machine": machine()}
     with tempfile.TemporaryDirectory(prefix="bench-") as tmp, running_site(args, args.n) as site, \
-            throwaway_database(args.database_url) as url:
+            throwaway_database(args.database_url, keep=args.keep_database) as url:
         figures["machine"]["postgresql"] = postgres_version(url)
         figures["params"]["templates"] = site.templates
         _say(f"site: {args.n} pages on {args.hosts} hosts, {args.latency * 1000:g} ms latency; running the pipeline")

@@ -18,15 +18,18 @@ import psutil
 class TreeSampler:
     """Every `interval` s: RSS summed over this process and its descendants (minus `exclude` trees), and CPU.
 
-    CPU of a process is its user+system time (plus, for descendants, the time of children it has
-    reaped: the forkserver reaps the extraction workers); the last value seen per pid counts, so
-    processes that end between samples lose at most one interval.
+    CPU of a process is its own user+system time, the last value seen per pid (not the time of
+    children it reaped: the forkserver reaps the extraction workers, which are already counted);
+    the workers live as long as the pool, so only processes shorter than an interval are missed.
+    `peak_by_process` is the RSS breakdown (MiB by process role) of the sample with the largest sum.
     """
 
-    def __init__(self, exclude: Callable[[], set[int]] = set, interval: float = 0.1) -> None:
-        self.exclude, self.interval = exclude, interval
+    def __init__(self, exclude: Callable[[], set[int]] = set, interval: float = 0.1, rescan: int = 10) -> None:
+        self.exclude, self.interval, self.rescan = exclude, interval, rescan
+        self._known: list[tuple[psutil.Process, str]] = []
         self.me = psutil.Process()
         self.peak_rss = 0
+        self.peak_by_process: dict[str, float] = {}
         self.samples = 0
         self.own_cpu = 0.0  # CPU time of the sampling thread itself (overhead, included in cpu_main)
         self.cpu_start: dict[int, float] = {}
@@ -43,7 +46,7 @@ class TreeSampler:
         self._stop.set()
         self._thread.join()
         time.sleep(self.interval)
-        self._sample()
+        self._sample(rescan=True)
 
     @property
     def cpu_seconds(self) -> float:
@@ -58,33 +61,43 @@ class TreeSampler:
             self._sample()
             self.own_cpu = time.thread_time()
 
-    def _processes(self) -> list[psutil.Process]:
-        excluded = self.exclude()
-        found = [self.me]
-        for child in self.me.children(recursive=True):
-            try:
-                if child.pid in excluded or any(p.pid in excluded for p in child.parents()):
+    def _processes(self, rescan: bool) -> list[tuple[psutil.Process, str]]:
+        """The tree with each process's role; rescanned every `rescan` samples (a scan reads all of /proc)."""
+        if rescan or self.samples % self.rescan == 0:
+            excluded = self.exclude()
+            found = [(self.me, "main")]
+            for child in self.me.children(recursive=True):
+                try:
+                    if child.pid not in excluded and child.ppid() not in excluded:
+                        found.append((child, self._role(child)))
+                except psutil.Error:
                     continue
-            except psutil.Error:
-                continue
-            found.append(child)
-        return found
+            self._known = found
+        return self._known
 
-    def _sample(self) -> dict[int, float]:
-        rss, cpu = 0, {}
-        for process in self._processes():
+    def _sample(self, rescan: bool = False) -> dict[int, float]:
+        rss: dict[str, float] = defaultdict(float)
+        cpu: dict[int, float] = {}
+        for process, role in self._processes(rescan):
             try:
                 with process.oneshot():
                     times = process.cpu_times()
-                    rss += process.memory_info().rss
+                    rss[role] += process.memory_info().rss
             except psutil.Error:
                 continue
-            own = times.user + times.system
-            cpu[process.pid] = own if process.pid == self.me.pid else own + times.children_user + times.children_system
+            cpu[process.pid] = times.user + times.system
         self.samples += 1
-        self.peak_rss = max(self.peak_rss, rss)
+        total = sum(rss.values())
+        if total > self.peak_rss:
+            self.peak_rss, self.peak_by_process = int(total), {k: round(v / 2**20) for k, v in rss.items()}
         self.cpu_last.update(cpu)
         return cpu
+
+    def _role(self, process: psutil.Process) -> str:
+        line = " ".join(process.cmdline())
+        if "forkserver" in line:  # the workers are forks of the forkserver: same command line
+            return "forkserver" if process.ppid() == self.me.pid else "workers"
+        return "resource_tracker" if "resource_tracker" in line else process.name()
 
 
 @dataclass

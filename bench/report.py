@@ -47,7 +47,8 @@ def _print_run(title: str, r: dict[str, Any]) -> None:
     print(f"throughput {r['articles_per_s']:.1f} articles/s ({r['pages_per_s']:.1f} pages/s); "
           f"CPU {r['cpu_s']:.1f} s = {r['cpu_s'] / per * 1000:.1f} ms/article "
           f"(main process {r['cpu_main_s']:.1f} s incl. sampler {r['sampler_cpu_s']:.2f} s, "
-          f"extraction workers {r['cpu_children_s']:.1f} s); peak RSS of the process tree {r['peak_rss_mib']:.0f} MiB")
+          f"extraction workers {r['cpu_children_s']:.1f} s); peak RSS of the process tree {r['peak_rss_mib']:.0f} MiB "
+          f"({', '.join(f'{k} {v}' for k, v in r['peak_rss_by_process_mib'].items())})")
     print("time per stage (stages overlap: fetch threads, extraction processes and the store run concurrently):")
     if r["fetch_pages"]:
         mean = r["fetch_request_s"] / r["fetch_pages"] * 1000
