@@ -7,6 +7,7 @@ import resource
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import psycopg2
 import requests
@@ -30,7 +31,7 @@ def naive(urls: Sequence[str], database_url: str) -> Rate:
     """Sequential `requests.get` -> `trafilatura.extract` -> one INSERT and commit per article."""
     import trafilatura
 
-    conn = psycopg2.connect(database_url)
+    conn = psycopg2.connect(**libpq_params(database_url))
     with conn, conn.cursor() as cur:
         cur.execute("CREATE TABLE IF NOT EXISTS naive_articles (id serial PRIMARY KEY, url text UNIQUE, body text)")
     cpu, began, ok = _self_cpu(), time.perf_counter(), 0
@@ -50,6 +51,16 @@ def naive(urls: Sequence[str], database_url: str) -> Rate:
 def _self_cpu() -> float:
     usage = resource.getrusage(resource.RUSAGE_SELF)
     return usage.ru_utime + usage.ru_stime
+
+
+def libpq_params(database_url: str) -> dict[str, Any]:
+    """psycopg2.connect keywords of a (SQLAlchemy-style) URL, including ?host=/socket/dir forms."""
+    from sqlalchemy.engine import make_url
+
+    url = make_url(database_url)
+    params: dict[str, Any] = url.translate_connect_args(username="user", database="dbname")
+    params.update({k: v for k, v in url.query.items() if isinstance(v, str)})
+    return params
 
 
 def extraction_bound(pages: Callable[[], Iterator[bytes]], count: int, workers: int,
