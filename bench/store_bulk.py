@@ -19,6 +19,7 @@ from pipeline.store import ArticleInput, Store  # noqa: E402
 
 COUNT = int(os.environ.get("BENCH_ARTICLES", "5000"))
 BATCH = int(os.environ.get("BENCH_BATCH", "500"))
+WITHOUT_SEARCH = os.environ.get("BENCH_WITHOUT_SEARCH") == "1"  # drop the tsvector to see what it costs
 
 
 def make_articles(count: int, seed: int = 7) -> list[ArticleInput]:
@@ -54,6 +55,9 @@ def main() -> None:
         items = make_articles(COUNT)
         with Store.open(url) as store:
             store.upgrade()
+            if WITHOUT_SEARCH:
+                with store.engine.begin() as conn:
+                    conn.execute(sa.text("ALTER TABLE articles DROP COLUMN search CASCADE"))
             run = store.begin_run("bench", None, [], {})
             began = time.perf_counter()
             for i in range(0, len(items), BATCH):
@@ -62,8 +66,10 @@ def main() -> None:
             again = time.perf_counter()
             counts = store.save_articles(run, items[:BATCH])
             rerun = time.perf_counter() - again
-        print(f"{COUNT} articles in batches of {BATCH}: {elapsed:.2f} s = {COUNT / elapsed:,.0f} articles/s"
-              f" (rerun of one batch: {counts}, {BATCH / rerun:,.0f} articles/s)")
+        label = " (no full-text column)" if WITHOUT_SEARCH else ""
+        print(f"{COUNT} articles{label} in batches of {BATCH}: {elapsed:.2f} s ="
+              f" {COUNT / elapsed:,.0f} articles/s (rerun of one batch: {counts},"
+              f" {BATCH / rerun:,.0f} articles/s)")
     finally:
         with admin.connect() as conn:
             conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))

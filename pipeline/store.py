@@ -37,7 +37,7 @@ MIGRATION_LOCK = 7_361_011_001  # pg_advisory_xact_lock key serialising `upgrade
 ARTICLES_LOCK = 7_361_011_002  # serialises `save_articles` so dedup and merge see a consistent table
 PAGE_SIZE = 1000
 
-_CREDENTIALS = re.compile(r"(?P<prefix>[A-Za-z][A-Za-z0-9+.\-]*://[^:/@\s]*):(?P<secret>[^@\s]+)@")
+_CREDENTIALS = re.compile(r"(?P<prefix>[A-Za-z][A-Za-z0-9+.\-]*://[^:/@\s]*):(?P<secret>\S+)@")  # to last @
 _PASSWORD_PARAM = re.compile(r"(?P<key>password=)[^&\s]*", re.IGNORECASE)
 _DISCONNECT = (sa.exc.OperationalError, sa.exc.InterfaceError,
                psycopg2.OperationalError, psycopg2.InterfaceError)

@@ -21,6 +21,7 @@ SECRET = "s3cr3t-Pa55"
     (f"postgresql+psycopg2://news:{SECRET}@/news?host=/tmp", "postgresql+psycopg2://news:***@/news?host=/tmp"),
     (f"postgresql://db.example/news?user=news&password={SECRET}", "postgresql://db.example/news?user=news&password=***"),
     ("postgresql://postgres@127.0.0.1:5432/postgres", "postgresql://postgres@127.0.0.1:5432/postgres"),
+    (f"postgresql://news:{SECRET}@x@db/news failed", "postgresql://news:***@db/news failed"),
 ])
 def test_mask_url(url: str, masked: str) -> None:
     assert mask_url(url) == masked
