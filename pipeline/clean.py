@@ -43,6 +43,9 @@ _CTA_LINE = re.compile(
         [«‹<]?\s*(?:previous|prev|next|older|newer)\s*[»›>]?|
         back\ to\ top|skip\ to\ (?:main\ )?content|
         (?:print|email|e-mail|save|bookmark)(?:\ this)?\ (?:story|article|page|post)|
+        order\ reprints?|reprints?(?:\ (?:&|and)\ permissions)?|text\ size|font\ size|
+        like\ this\ (?:story|article)\?.*|tell\ us\ what\ you\ think.*|
+        \d+\s*min(?:ute)?s?\ read|(?:reading|read)\ time:?.*|
         (?:sign\ up|subscribe)(?:\ now|\ today|\ here)?[.!]?|
         (?:we|this\ (?:site|website))\ uses?\ cookies\b.*|
         accept(?:\ all)?\ cookies|cookie\ (?:settings|policy|preferences)|
@@ -58,7 +61,7 @@ _CTA_LINE = re.compile(
 )
 # A line that starts with a promo label followed by a linked headline: "Read more: ...".
 _PROMO_PREFIX = re.compile(
-    r"^(?:read\ (?:more|also|next)|also\ read|see\ also|related(?:\ (?:article|story|coverage))?|"
+    r"^(?:read\ (?:more|also|next)|also\ read|see\ (?:also|more)|related(?:\ (?:article|story|coverage))?|"
     r"more|recommended|watch|listen|previous\ (?:article|post|story)|next\ (?:article|post|story)|"
     r"click\ here|must\ read|don'?t\ miss|(?:you\ )?might\ also\ like)\s*(?:[:|»›>–—-])\s*\S.*$",
     re.IGNORECASE | re.VERBOSE,
@@ -77,6 +80,21 @@ _COPYRIGHT = re.compile(
     r"(?:first\ )?(?:appeared|published)\ (?:on|in|at)\b)",
     re.IGNORECASE | re.VERBOSE,
 )
+# Wire-story credits, contact lines, photo credits, "click here" promos, bracketed credits.
+_CREDIT = re.compile(
+    r"^\(?(?:additional\ )?(?:reporting|writing|editing)\ by\b|\bcontributed\ (?:reporting|to\ this\ "
+    r"(?:report|story|article))|(?:photo(?:graph)?s?|image|picture)\s*(?:by|:|©|credit:?)\s*[^.!?]{2,80}$|"
+    r"\((?:AP|AFP|Reuters|EPA)\ Photo[^)]*\)\s*$",
+    re.IGNORECASE | re.VERBOSE,
+)
+_CONTACT = re.compile(
+    r"^(?:\S+@\S+\.\w+|(?:https?://|www\.)?\w+\.(?:com|org|net)/\S*|"
+    r"(?:write\ to|reach|contact|email|e-mail|follow)\b.{0,80}(?:\S@\S|(?:^|\s)@\w|https?://|"
+    r"(?:twitter|facebook|instagram)\.com/).{0,60})$",
+    re.IGNORECASE | re.VERBOSE,
+)
+_LETTER_OR_DIGIT = re.compile(r"[^\W_]")
+_CLICK_HERE = re.compile(r"\bclick\ here\b", re.IGNORECASE | re.VERBOSE)
 _NAV_LABEL = re.compile(
     r"^[«‹<]?\s*(?:previous|prev|next|older|newer)(?:\ (?:article|post|story|entry|item))?\s*[»›>:]?$",
     re.IGNORECASE,
@@ -101,9 +119,15 @@ _DATE_LINE = re.compile(
     r"\d{4}-\d{2}-\d{2})(?:\s*(?:at\s+)?\d{1,2}[:.]\d{2}\s*(?:am|pm|[A-Z]{2,4})?)?$",
     re.IGNORECASE,
 )
-_STORY_WORDS = 12  # a line this long means the story has started
+_NUMERIC_DATE = re.compile(r"\b\d{1,4}[/.-]\d{1,2}[/.-]\d{1,4}\b")
+_YEAR = re.compile(r"\b(?:19|20)\d{2}\b")
+_CLOCK = re.compile(r"\b\d{1,2}[:h]\d{2}\b")
+_BAR_OR_DASH = re.compile(r"\s[-|·•–—/]\s")
+_STORY_WORDS = 12
+_KICKER_ZONE = 3  # a line this long means the story has started
 _BAR = re.compile(r"\s+[|·•]\s+|\s*\\\|\s*")
-_SENTENCE_END = re.compile(r"[.!?…:;\"'”’)\]]$")
+_SENTENCE_END = re.compile(r"[.!?…:;\"'”’)\]。！？、．」』]$")
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]")
 _WORD = re.compile(r"\w+")
 _SHORT_LINE_WORDS = 14
 _HEADLINE_WORDS = 25
@@ -310,14 +334,25 @@ def is_furniture_line(line: str) -> bool:
     pieces = [piece.strip() for piece in _BAR.split(text)]
     if len(pieces) > 1 and all(not piece or _CTA_LINE.match(piece) for piece in pieces):
         return True  # "Back to top | Print this story"
-    words = len(_WORD.findall(text))
-    if words <= 40 and _NEWSLETTER.search(text):
+    words = word_count(text)
+    if not _LETTER_OR_DIGIT.search(text) or _PROMO_HEADING.match(text):
+        return True  # "___", "* * *", "Most read in world news"
+    if words <= 40 and (_NEWSLETTER.search(text) or _CREDIT.search(text) or _CONTACT.match(text)
+                        or _CLICK_HERE.search(text)):
         return True
     return words <= 60 and bool(_COPYRIGHT.search(text))
 
 
+def word_count(line: str) -> int:
+    """Words of a line; CJK text, written without spaces, counts one word per two characters."""
+    cjk = len(_CJK.findall(line))
+    if not cjk:
+        return len(_WORD.findall(line))
+    return len(_WORD.findall(_CJK.sub(" ", line))) + (cjk + 1) // 2
+
+
 def _headline_like(line: str) -> bool:
-    words = len(_WORD.findall(line))
+    words = word_count(line)
     return 0 < words <= _HEADLINE_WORDS and not line.rstrip().endswith((".", "!", "?\"", ".\"", ".”"))
 
 
@@ -368,7 +403,7 @@ def clean_paragraphs(paragraphs: Sequence[str], rules: CleaningRules = CleaningR
     skip_headline = False
     promo_run = 0
     story_started = False  # bylines and datelines are only looked for before the story
-    for raw in paragraphs:
+    for position, raw in enumerate(paragraphs):
         raw = raw.strip()
         if promo_run and _headline_like(raw):
             promo_run -= 1  # a headline listed under "Related stories"
@@ -388,16 +423,25 @@ def clean_paragraphs(paragraphs: Sequence[str], rules: CleaningRules = CleaningR
             continue
         if line != raw and (is_furniture_line(line) or learned and line_key(line) in learned):
             continue
-        if not story_started and _is_byline(line):
+        if not story_started and _is_byline(line, position):
             continue
-        story_started = story_started or len(_WORD.findall(line)) >= _STORY_WORDS
+        story_started = story_started or word_count(line) >= _STORY_WORDS
         kept.append(line)
     return kept
 
 
-def _is_byline(line: str) -> bool:
-    words = len(_WORD.findall(line))
-    return words <= 16 and bool(_BYLINE_LINE.match(line) or _DATE_LINE.match(line))
+def _is_byline(line: str, position: int) -> bool:
+    """Before the story: bylines, datelines, metadata rows ("05/10/2018 - Posted by X - Tags: y")
+    and, among the first lines, one- or two-word kickers and tags."""
+    words = word_count(line)
+    if words <= 2 and position < _KICKER_ZONE and not _SENTENCE_END.search(line) and line[:1] not in "-–•*":
+        return True
+    if words > 20:
+        return False
+    if _BYLINE_LINE.match(line) or _DATE_LINE.match(line):
+        return True
+    dated = bool(_NUMERIC_DATE.search(line) or (_YEAR.search(line) and _CLOCK.search(line)))
+    return dated and (len(_BAR_OR_DASH.findall(line)) >= 2 or bool(_CLOCK.search(line)) or words <= 8)
 
 
 # --- learned boilerplate ------------------------------------------------------------------------

@@ -225,6 +225,7 @@ class Metadata:
     language: str | None = None
     canonical_url: str | None = None
     site_name: str | None = None
+    headlines: tuple[str, ...] = ()  # every headline the page shows (h1, og:title...), site suffix removed
 
 
 _ARTICLE_TYPE = re.compile(r"(?:Article|BlogPosting|Report|LiveBlogPosting|WebPage)$")
@@ -304,8 +305,10 @@ def extract_metadata(tree: HtmlElement, url: str, hints: PageHints | None = None
     ld = _article_ld(_json_ld(tree))
     site = _site_name(meta, ld, url)
     published, signal = _published(tree, meta, ld, url, hints)
+    headlines = _headlines(tree, meta, ld, site, url, hints)
     return Metadata(
-        title=_title(tree, meta, ld, site, url, hints),
+        title=headlines[0] if headlines else "",
+        headlines=tuple(headlines),
         authors=_authors(tree, meta, ld),
         published_at=published,
         date_signal=signal,
@@ -380,15 +383,20 @@ def _rejoin(title: str, parts: list[str], separators: list[str]) -> str:
     return title[start:end].strip() if 0 <= start < end else " ".join(parts)
 
 
-def _title(tree: HtmlElement, meta: dict[str, str], ld: dict, site: str | None, url: str,
-           hints: PageHints | None) -> str:
+def _headlines(tree: HtmlElement, meta: dict[str, str], ld: dict, site: str | None, url: str,
+               hints: PageHints | None) -> list[str]:
+    """Headline candidates in order of trust, site-name suffixes removed, duplicates dropped."""
     h1 = _first_text(tree, "//h1")
     raw_title = _first_text(tree, "//title")
+    found: list[str] = []
     for candidate in (_text_of(ld.get("headline")), meta.get("og:title"), meta.get("twitter:title"),
                       h1, raw_title, hints.title if hints else None):
-        if candidate and normalise_line(candidate):
-            return strip_site_suffix(normalise_line(candidate), site, url, h1 or None)
-    return ""
+        line = normalise_line(candidate or "")
+        if line:
+            stripped = strip_site_suffix(line, site, url, h1 or None)
+            if stripped not in found:
+                found.append(stripped)
+    return found
 
 
 def _first_text(tree: HtmlElement, xpath: str) -> str:

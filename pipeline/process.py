@@ -61,7 +61,7 @@ def _process(html: str, url: str, rules: CleaningRules, hints: PageHints | None)
     strip_non_content(tree)
     pruned = prune_tree(tree, rules)
     choice = extract_body(tree, url)
-    paragraphs = _without_title(clean_paragraphs(choice.paragraphs, rules), meta.title)
+    paragraphs = clean_paragraphs(_without_headline(list(choice.paragraphs), meta.headlines), rules)
     # Already in the normalised shape, so that normalisation usually needs a single pass.
     body = normalise_text("\n\n".join(" ".join(p.split()) for p in paragraphs))
     if len(body.split()) < MIN_BODY_WORDS:
@@ -74,10 +74,11 @@ def _process(html: str, url: str, rules: CleaningRules, hints: PageHints | None)
     )
 
 
-def _without_title(paragraphs: list[str], title: str) -> list[str]:
-    """The body excludes the headline: drop a leading paragraph that repeats the title."""
-    key = line_key(title)
-    while paragraphs and key and line_key(paragraphs[0]) == key:
+def _without_headline(paragraphs: list[str], headlines: tuple[str, ...]) -> list[str]:
+    """The body excludes the headline: drop leading paragraphs that repeat one of the page's
+    headlines (h1, og:title, <title>...)."""
+    keys = {line_key(headline) for headline in headlines} - {""}
+    while paragraphs and line_key(paragraphs[0]) in keys:
         paragraphs = paragraphs[1:]
     return paragraphs
 

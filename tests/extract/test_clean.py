@@ -33,6 +33,13 @@ STORY = ["The ferry will run twice a day from May, the operator said on Monday."
     "12 Comments", "Leave a reply", "Tags: ferry, island, transport",
     "Copyright 2026 The Associated Press. All rights reserved. This material may not be published, broadcast, "
     "rewritten or redistributed.",
+    "(Reporting by Jane Doe; Editing by John Smith)", "Ana Ruiz contributed reporting from Lisbon.",
+    "Associated Press writers Li Wei and Tom Okafor contributed to this report.", "Additional reporting by Li Wei",
+    "Write to Jane Doe at jane.doe@example.com", "jane.doe@example.com", "twitter.com/janedoe",
+    "The pier at dawn. Photograph by Jane Doe/Ellery Gazette", "Ferry at the quay (AP Photo/Li Wei)",
+    "Subscribe to the print edition: 12 issues for £11.99. Click here for more information.",
+    "Order Reprints", "Text size", "4 min read", "Reading time: 2 minutes", "Like this story? Share it!",
+    "SEE MORE: Ferry fares to rise", "Most read in world news", "___", "* * *",
 ])
 def test_furniture_lines(line: str) -> None:
     assert is_furniture_line(line)
@@ -74,6 +81,23 @@ def test_cta_glued_to_the_end_of_a_paragraph() -> None:
 def test_byline_and_dateline_at_top_only() -> None:
     lines = ["By Jane Doe · 3 March 2026", "3 March 2026", *STORY, "By Jane Doe"]
     assert clean_paragraphs(lines) == [*STORY, "By Jane Doe"]
+
+
+def test_metadata_rows_and_kickers_before_the_story() -> None:
+    lines = ["05/10/2026 - Posted by Jane Doe - Category: Local - Tags: ferry", "ferry", "island",
+             "Tuesday 3 March 2026 10:45", *STORY]
+    assert clean_paragraphs(lines) == STORY
+
+
+def test_list_items_and_late_short_lines_kept() -> None:
+    lines = [*STORY, "Timetable", "- Weekdays", "- Sundays"]
+    assert clean_paragraphs(lines) == lines
+
+
+def test_cjk_sentences_are_not_kickers_or_headlines() -> None:
+    lines = ["これが非常に困ったもの。", "特に困ったのが、起動ショートカットキーに関する設定です", "以下、その手順。"]
+    assert clean_paragraphs(lines) == lines
+    assert clean_paragraphs(["Previous Article", *lines]) == lines[1:]
 
 
 def test_per_source_line_patterns_and_learned_lines() -> None:
