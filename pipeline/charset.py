@@ -42,10 +42,32 @@ def meta_charset(body: bytes) -> str | None:
     return normalise_codec(match.group(1).decode("ascii", "ignore")) if match else None
 
 
+_LANG = re.compile(rb"""<html[^>]*\slang\s*=\s*["']?([A-Za-z]{2,3})""", re.IGNORECASE)
+# Languages written in windows-1252: browsers' default legacy encoding for them.
+_WESTERN = {"en", "fr", "de", "es", "it", "pt", "nl", "sv", "da", "no", "nb", "nn", "fi", "is", "ga", "ca",
+            "eu", "gl", "af", "id", "ms", "sw", "la", "oc", "br", "cy", "gd", "fo", "lb", "rm", "wa"}
+
+
 def detect_charset(body: bytes) -> str:
-    """Best guess of the encoding by statistics (charset-normalizer)."""
+    """Best guess for undeclared legacy bytes: windows-1252 for Western (or unmarked) pages when it
+    decodes them, as browsers do, else statistics (charset-normalizer)."""
+    lang = _LANG.search(body[:4096])
+    western = lang is None or lang.group(1).decode("ascii").lower() in _WESTERN
+    if western and _decodes_cleanly(body, "cp1252"):
+        statistical = _statistical_guess(body)
+        if statistical is None or _single_byte(statistical):
+            return "cp1252"
+        return statistical
+    return _statistical_guess(body) or "utf-8"
+
+
+def _statistical_guess(body: bytes) -> str | None:
     best = from_bytes(body[:200_000]).best()
-    return normalise_codec(best.encoding if best else None) or "utf-8"
+    return normalise_codec(best.encoding if best else None)
+
+
+def _single_byte(codec: str) -> bool:
+    return codec.startswith(("cp125", "iso8859", "latin", "mac", "koi8", "cp437", "cp850", "tis")) or codec == "cp874"
 
 
 def _decodes_cleanly(body: bytes, codec: str) -> bool:

@@ -60,9 +60,10 @@ def run_ingest(
         from pipeline.fetch import Fetcher
 
         with Fetcher(settings, politeness_by_host(sources, settings)) as fetcher:
-            targets = discover_targets(settings, sources, window, store, fetcher, summary, conditional)
+            targets, discoveries = discover_targets(settings, sources, window, store, fetcher, summary, conditional)
             with ExtractorPool(settings) as pool:
                 _fetch_and_process(settings, targets, fetcher, pool, store, summary, progress)
+            _save_validators(discoveries, store)
             summary.fetcher_stats = fetcher.stats.as_dict()
         _raise_if_systemic(summary)
     return summary
@@ -123,20 +124,27 @@ def discover_targets(
     fetcher: Any,
     summary: RunSummary,
     conditional: bool,
-) -> list[Target]:
-    """Discover every source, keep each URL once, and drop URLs already stored (unless refetching)."""
+) -> tuple[list[Target], list[Any]]:
+    """Discover every source, keep each URL once, and drop URLs already stored (unless refetching).
+
+    Feed and sitemap validators (ETag, Last-Modified) are returned inside the discoveries, to be
+    saved only once the run's pages are stored: a retried run must not get 304s for what it lost.
+    """
     from concurrent.futures import ThreadPoolExecutor
 
     from pipeline.discover import discover_source
 
     def one(source: Source) -> tuple[Source, Any]:
-        return source, discover_source(source, fetcher, window, store, settings, conditional=conditional)
+        return source, discover_source(source, fetcher, window, store, settings, conditional=conditional,
+                                       defer_validators=True)
 
     targets: dict[str, Target] = {}
     failures: list[Failure] = []
     found_urls: list[DiscoveredURL] = []
+    discoveries: list[Any] = []
     with ThreadPoolExecutor(max_workers=max(1, min(len(sources), settings.fetch_workers))) as executor:
         for source, found in executor.map(one, sources):
+            discoveries.append(found)
             stats = summary.source(source.name)
             stats.not_modified += len(found.not_modified)
             stats.backed_off.extend(found.backed_off)
@@ -151,7 +159,14 @@ def discover_targets(
     store.save_discovered(summary.run_id, found_urls)
     if failures:
         store.record_failures(summary.run_id, failures)
-    return _drop_known(settings, list(targets.values()), store, summary)
+    return _drop_known(settings, list(targets.values()), store, summary), discoveries
+
+
+def _save_validators(discoveries: Sequence[Any], store: Any) -> None:
+    from pipeline.discover import record_validators
+
+    for discovery in discoveries:
+        record_validators(discovery, store)
 
 
 def politeness_by_host(sources: Iterable[Source], settings: Settings) -> dict[str, Politeness]:

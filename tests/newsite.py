@@ -73,8 +73,9 @@ def build_site(feed_stories: list[Story], sitemap_stories: list[Story], extra_ro
     base = site.base
     site.routes["/robots.txt"] = Response("User-agent: *\nAllow: /\n", content_type="text/plain")
     site.routes["/feed.xml"] = Response(rss(base, feed_stories, list(extra_feed_links)),
-                                        content_type="application/rss+xml")
-    site.routes["/news-sitemap.xml"] = Response(news_sitemap(base, sitemap_stories), content_type="application/xml")
+                                        content_type="application/rss+xml", headers={"ETag": '"feed-v1"'})
+    site.routes["/news-sitemap.xml"] = Response(news_sitemap(base, sitemap_stories), content_type="application/xml",
+                                                headers={"Last-Modified": "Fri, 20 Nov 2026 23:00:00 GMT"})
     for story in (*feed_stories, *sitemap_stories):
         site.routes[f"/news/{story.slug}"] = Response(story.page(base))
     site.routes.update(extra_routes or {})

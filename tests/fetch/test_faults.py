@@ -286,7 +286,6 @@ def test_wrong_declared_charset_is_not_trusted() -> None:
     assert "\ufffd" not in page.body.decode(page.encoding, errors="replace")
 
 
-@pytest.mark.xfail(reason="charset.py: charset-normalizer guesses cp1257/cp1250 for short cp1252 French text")
 def test_wrong_declared_charset_decodes_western_text_exactly() -> None:
     body = FRENCH.encode("cp1252")
     assert decode_html(body, "text/html; charset=utf-8")[0] == FRENCH

@@ -32,7 +32,8 @@ def site_and_sources(tmp_path: Path):
     site = build_site(FEED + [OLD], SITEMAP, extra_routes={
         "/news/broken": Response(b"\x00\x01\x02\xff binary garbage \x00" * 20, content_type="application/octet-stream"),
     })
-    site.routes["/feed.xml"] = Response(_feed_with_extras(site, broken, missing), content_type="application/rss+xml")
+    site.routes["/feed.xml"] = Response(_feed_with_extras(site, broken, missing), content_type="application/rss+xml",
+                                        headers={"ETag": '"feed-with-extras"'})
     with site:
         path = tmp_path / "sources.yaml"
         path.write_text(sources_yaml(site.base), encoding="utf-8")
@@ -94,6 +95,7 @@ def test_run_stores_clean_articles_and_failures_and_a_rerun_adds_nothing(
                             {"b": site.base + "%"}).scalar() == raw_count
     assert sum(site.hits(f"/news/{s.slug}") for s in stories) == page_hits, "stored articles are not fetched again"
     assert again["totals"]["inserted"] == 0
+    assert again["totals"]["not_modified"] == 2, "the unchanged feed and sitemap answer 304 to a conditional GET"
     engine.dispose()
 
 
