@@ -93,7 +93,6 @@ _CONTACT = re.compile(
     r"(?:twitter|facebook|instagram)\.com/).{0,60})$",
     re.IGNORECASE | re.VERBOSE,
 )
-_LETTER_OR_DIGIT = re.compile(r"[^\W_]")
 _CLICK_HERE = re.compile(r"\bclick\ here\b", re.IGNORECASE | re.VERBOSE)
 _NAV_LABEL = re.compile(
     r"^[«‹<]?\s*(?:previous|prev|next|older|newer)(?:\ (?:article|post|story|entry|item))?\s*[»›>:]?$",
@@ -335,8 +334,8 @@ def is_furniture_line(line: str) -> bool:
     if len(pieces) > 1 and all(not piece or _CTA_LINE.match(piece) for piece in pieces):
         return True  # "Back to top | Print this story"
     words = word_count(text)
-    if not _LETTER_OR_DIGIT.search(text) or _PROMO_HEADING.match(text):
-        return True  # "___", "* * *", "Most read in world news"
+    if words == 0 or _PROMO_HEADING.match(text):
+        return True  # "* * *", "Most read in world news" ("___" is kept: AP's section rule)
     if words <= 40 and (_NEWSLETTER.search(text) or _CREDIT.search(text) or _CONTACT.match(text)
                         or _CLICK_HERE.search(text)):
         return True

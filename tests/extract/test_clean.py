@@ -39,7 +39,7 @@ STORY = ["The ferry will run twice a day from May, the operator said on Monday."
     "The pier at dawn. Photograph by Jane Doe/Ellery Gazette", "Ferry at the quay (AP Photo/Li Wei)",
     "Subscribe to the print edition: 12 issues for £11.99. Click here for more information.",
     "Order Reprints", "Text size", "4 min read", "Reading time: 2 minutes", "Like this story? Share it!",
-    "SEE MORE: Ferry fares to rise", "Most read in world news", "___", "* * *",
+    "SEE MORE: Ferry fares to rise", "Most read in world news", "* * *",
 ])
 def test_furniture_lines(line: str) -> None:
     assert is_furniture_line(line)
