@@ -26,6 +26,7 @@ DEFAULT_TIME_LIMIT = 20.0  # Settings.extract_timeout; callers pass theirs expli
 MIN_BODY_WORDS = 5  # fewer words than this is a navigation stub, not an article
 
 _HTML_TYPES = ("html", "xml", "text/plain")
+_UNKNOWN_TYPES = {"application/octet-stream", "binary/octet-stream", "application/unknown"}  # sniffed
 _BINARY_MAGIC = (b"%PDF", b"\x89PNG", b"GIF8", b"\xff\xd8\xff", b"PK\x03\x04", b"\x1f\x8b", b"RIFF",
                  b"ID3", b"OggS", b"\x00\x00\x00")
 _T = TypeVar("_T")
@@ -88,7 +89,7 @@ def _check_html_bytes(body: bytes, content_type: str | None) -> None:
     if not body or not body.strip():
         raise ExtractError("empty response body", reason="empty_body")
     mime = (content_type or "").split(";")[0].strip().lower()
-    if mime and not any(kind in mime for kind in _HTML_TYPES):
+    if mime and mime not in _UNKNOWN_TYPES and not any(kind in mime for kind in _HTML_TYPES):
         raise ExtractError(f"not an HTML page: {mime}", reason="not_html")
     head = body[:1024]
     has_bom = head.startswith((b"\xff\xfe", b"\xfe\xff", b"\xef\xbb\xbf"))
