@@ -9,7 +9,7 @@ import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
 from importlib import resources
@@ -61,6 +61,7 @@ class SaveCounts:
     updated: int
     unchanged: int
     duplicates: int
+    per_source: Mapping[str, SaveCounts] = field(default_factory=dict, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -337,8 +338,7 @@ class Store:
                 signatures = {aid: sig for aid, sig in signing.result().items() if aid not in canonical}
             signatures.update(_sign(released))
             _link_near_duplicates(cur, [aid for aid, _ in targets + released], signatures)
-        dups = sum(1 for k in new if ids[k] in canonical)
-        return SaveCounts(len(new) - dups, len(changed), len(batch) - len(new) - len(changed), dups)
+        return _counts(batch, set(new), set(changed), {k for k in new if ids[k] in canonical})
 
     def record_failures(self, run_id: int, failures: Sequence[Failure]) -> None:
         """Record per-URL failures with their stage and reason."""
@@ -497,6 +497,17 @@ def _latest_per_key(items: Sequence[ArticleInput]) -> dict[str, ArticleInput]:
 def _content_hash(article: ExtractedArticle) -> str:
     """`article.content_hash`, computed once per article (several steps need it)."""
     return article.content_hash
+
+
+def _counts(batch: dict[str, ArticleInput], new: set[str], changed: set[str], dups: set[str]) -> SaveCounts:
+    """Totals and per-source counts of one saved batch."""
+    tally: dict[str, list[int]] = {}
+    for key, item in batch.items():
+        slot = 3 if key in dups else 0 if key in new else 1 if key in changed else 2
+        tally.setdefault(item.source, [0, 0, 0, 0])[slot] += 1
+    per_source = {source: SaveCounts(*values) for source, values in tally.items()}
+    totals = [sum(values[i] for values in tally.values()) for i in range(4)]
+    return SaveCounts(*totals, per_source=per_source)
 
 
 def _fingerprint(article: ExtractedArticle) -> tuple:

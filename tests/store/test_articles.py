@@ -170,3 +170,14 @@ def test_duplicates_of_an_article_that_becomes_a_duplicate_are_released(
     links = rows(store, "SELECT url, canonical_article_id FROM articles WHERE source = :s ORDER BY url",
                  s=tag)
     assert links == [(a, None), (b, a_id), (c, None)]  # c keeps b's old body: it is canonical now
+
+
+def test_counts_per_source(store: Store, run_id: int, tag: str) -> None:
+    body = words(40, f"{tag}shared")
+    batch = [item(f"{tag}-a", article(f"https://{tag}-a.example/1", body)),
+             item(f"{tag}-b", article(f"https://{tag}-b.example/1", body)),
+             item(f"{tag}-b", article(f"https://{tag}-b.example/2", words(40, f"{tag}own")))]
+    counts = store.save_articles(run_id, batch)
+    assert counts == SaveCounts(2, 0, 0, 1)
+    assert counts.per_source == {f"{tag}-a": SaveCounts(1, 0, 0, 0), f"{tag}-b": SaveCounts(1, 0, 0, 1)}
+    assert store.save_articles(run_id, batch[1:]).per_source == {f"{tag}-b": SaveCounts(0, 0, 2, 0)}
