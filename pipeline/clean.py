@@ -26,8 +26,6 @@ _FURNITURE_NAME = re.compile(
 _NEVER_DROP = {"html", "body", "main", "article"}
 _FURNITURE_MAX_CHARS = 600
 _FURNITURE_LINK_DENSITY = 0.5
-_TEXT_BLOCKS = ("p", "div", "li", "section", "aside", "span", "a", "h2", "h3", "h4", "h5", "h6",
-                "button", "strong", "b", "td", "dt", "dd", "figcaption", "blockquote")
 
 # --- text: lines that are navigation, calls to action or promos in any markup ------------------
 _CTA_LINE = re.compile(
@@ -44,8 +42,8 @@ _CTA_LINE = re.compile(
         back\ to\ top|skip\ to\ (?:main\ )?content|
         (?:print|email|e-mail|save|bookmark)(?:\ this)?\ (?:story|article|page|post)|
         order\ reprints?|reprints?(?:\ (?:&|and)\ permissions)?|text\ size|font\ size|
-        like\ this\ (?:story|article)\?.*|tell\ us\ what\ you\ think.*|
-        \d+\s*min(?:ute)?s?\ read|(?:reading|read)\ time:?.*|
+        like\ this\ (?:story|article)\?.{0,60}|tell\ us\ what\ you\ think.{0,30}|
+        \d+\s*min(?:ute)?s?\ read|(?:reading|read)\ time:?\s*\d+\s*\w{0,10}|
         (?:sign\ up|subscribe)(?:\ now|\ today|\ here)?[.!]?|
         (?:we|this\ (?:site|website))\ uses?\ cookies\b.*|
         accept(?:\ all)?\ cookies|cookie\ (?:settings|policy|preferences)|
@@ -80,10 +78,10 @@ _COPYRIGHT = re.compile(
     r"(?:first\ )?(?:appeared|published)\ (?:on|in|at)\b)",
     re.IGNORECASE | re.VERBOSE,
 )
-# Wire-story credits, contact lines, photo credits, "click here" promos, bracketed credits.
+# Wire-story credits, contact lines, photo credits, "click here" promos.
 _CREDIT = re.compile(
     r"^\(?(?:additional\ )?(?:reporting|writing|editing)\ by\b|\bcontributed\ (?:reporting|to\ this\ "
-    r"(?:report|story|article))|(?:photo(?:graph)?s?|image|picture)\s*(?:by|:|©|credit:?)\s*[^.!?]{2,80}$|"
+    r"(?:report|story|article))|(?:photo(?:graph)?s?\s*(?:by|:|©|credit:?)|image\s*(?:credit:?|©))\s*[^.!?]{2,80}$|"
     r"\((?:AP|AFP|Reuters|EPA)\ Photo[^)]*\)\s*$",
     re.IGNORECASE | re.VERBOSE,
 )
@@ -122,13 +120,12 @@ _NUMERIC_DATE = re.compile(r"\b\d{1,4}[/.-]\d{1,2}[/.-]\d{1,4}\b")
 _YEAR = re.compile(r"\b(?:19|20)\d{2}\b")
 _CLOCK = re.compile(r"\b\d{1,2}[:h]\d{2}\b")
 _BAR_OR_DASH = re.compile(r"\s[-|·•–—/]\s")
-_STORY_WORDS = 12
-_KICKER_ZONE = 3  # a line this long means the story has started
+_STORY_WORDS = 12  # a line this long means the story has started
+_KICKER_ZONE = 3  # kickers and tags are looked for among the first lines only
 _BAR = re.compile(r"\s+[|·•]\s+|\s*\\\|\s*")
 _SENTENCE_END = re.compile(r"[.!?…:;\"'”’)\]。！？、．」』]$")
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]")
 _WORD = re.compile(r"\w+")
-_SHORT_LINE_WORDS = 14
 _HEADLINE_WORDS = 25
 _PROMO_RUN = 8  # headlines dropped after a "Related stories" heading
 
