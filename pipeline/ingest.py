@@ -53,6 +53,7 @@ def run_ingest(
 ) -> RunSummary:
     """Ingest the window's articles of `sources` into `store`; returns the run summary."""
     summary = RunSummary("ingest", window)
+    conditional = conditional and not settings.refetch  # a refetch must see every feed item again
     params = {"conditional": conditional, "refetch": settings.refetch}
     summary.run_id = store.begin_run("ingest", window, [s.name for s in sources], params)
     with _ledger(summary, store):
