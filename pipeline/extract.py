@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import warnings
 from collections.abc import Iterable, Sequence
 from copy import deepcopy
 from dataclasses import dataclass
@@ -243,6 +244,14 @@ _URL_DATE = (
     re.compile(r"/((?:19|20)\d{2})[/_-](\d{1,2})[/_-](\d{1,2})(?:[/_.-]|$)"),
     re.compile(r"/((?:19|20)\d{2})(\d{2})(\d{2})(?:[/_.-]|$)"),
 )
+_FULL_YEAR = re.compile(r"(?<!\d)(?:19|20|21)\d{2}")
+_HOUR = 3600
+_TZ_ABBREVIATIONS = {"UTC": 0, "GMT": 0, "Z": 0, "BST": _HOUR, "CET": _HOUR, "CEST": 2 * _HOUR,
+                     "EET": 2 * _HOUR, "EEST": 3 * _HOUR, "ET": -5 * _HOUR, "EST": -5 * _HOUR,
+                     "EDT": -4 * _HOUR, "CT": -6 * _HOUR, "CST": -6 * _HOUR, "CDT": -5 * _HOUR,
+                     "MT": -7 * _HOUR, "MST": -7 * _HOUR, "MDT": -6 * _HOUR, "PT": -8 * _HOUR,
+                     "PST": -8 * _HOUR, "PDT": -7 * _HOUR, "JST": 9 * _HOUR, "AEST": 10 * _HOUR}
+_NO_DEFAULT = datetime(2000, 1, 1)  # fills a missing day/month deterministically, never "today"
 _LANG = re.compile(r"^([a-zA-Z]{2,3})(?:[-_][a-zA-Z0-9]+)*$")
 
 
@@ -373,11 +382,10 @@ def strip_site_suffix(title: str, site: str | None, url: str, headline: str | No
         for part in parts:
             if _squash(part) == _squash(headline):
                 return part.strip()
-    separators = _TITLE_SEPARATOR.findall(title)
-    return _rejoin(title, parts, separators)
+    return _rejoin(title, parts)
 
 
-def _rejoin(title: str, parts: list[str], separators: list[str]) -> str:
+def _rejoin(title: str, parts: list[str]) -> str:
     start = title.find(parts[0])
     end = title.rfind(parts[-1]) + len(parts[-1])
     return title[start:end].strip() if 0 <= start < end else " ".join(parts)
@@ -409,15 +417,24 @@ def _first_text(tree: HtmlElement, xpath: str) -> str:
 
 # --- dates ---
 def parse_date(value: str | None) -> datetime | None:
-    """An aware datetime from an ISO-ish or free-form date string (naive taken as UTC)."""
+    """An aware datetime from an ISO-ish or free-form date string (naive taken as UTC).
+
+    A value without a four-digit year ("Tuesday", "10:45") is refused: the parser would fill
+    the missing parts from today's date, which would make extraction depend on the clock.
+    """
     if not value:
         return None
     value = value.strip()[:64]
+    if not _FULL_YEAR.search(value):
+        return None
     try:
         moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
         try:
-            moment = dateutil_parser.parse(value, fuzzy=False)
+            with warnings.catch_warnings():  # an unknown zone name is taken as UTC, quietly
+                warnings.simplefilter("ignore", dateutil_parser.UnknownTimezoneWarning)
+                moment = dateutil_parser.parse(value, fuzzy=False, default=_NO_DEFAULT,
+                                               tzinfos=_TZ_ABBREVIATIONS)
         except (ValueError, OverflowError, TypeError, dateutil_parser.ParserError):
             return None
     if not 1990 <= moment.year <= 2100:

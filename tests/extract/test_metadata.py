@@ -153,3 +153,18 @@ def test_canonical_url_is_absolute() -> None:
     assert meta(html, "https://news.example.com/a?utm=x").canonical_url == "https://news.example.com/news/tide-plan"
     html = page('<meta property="og:url" content="https://news.example.com/og">')
     assert meta(html).canonical_url == "https://news.example.com/og"
+
+
+@pytest.mark.parametrize(("value", "expected"), [
+    ("2026-03-03T19:45:00Z", datetime(2026, 3, 3, 19, 45, tzinfo=timezone.utc)),
+    ("Nov. 19, 2019 8:21 am ET", datetime(2019, 11, 19, 13, 21, tzinfo=timezone.utc)),
+    ("3 March 2026", datetime(2026, 3, 3, tzinfo=timezone.utc)),
+    ("Tuesday", None),   # would be filled in from today's date: extraction must not depend on the clock
+    ("10:45", None),
+    ("1850-01-01", None),
+    ("", None),
+])
+def test_parse_date(value: str, expected: datetime | None) -> None:
+    from pipeline.extract import parse_date
+
+    assert parse_date(value) == expected
