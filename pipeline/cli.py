@@ -96,7 +96,7 @@ def _add_db(commands: Any) -> None:
     db_commands = cmd.add_subparsers(dest="db_command", required=True, metavar="DB_COMMAND")
     upgrade = db_commands.add_parser("upgrade", help="apply pending migrations (idempotent)")
     upgrade.set_defaults(handler=cmd_db_upgrade)
-    url = db_commands.add_parser("url", help="print the database URL in use (password masked)")
+    url = db_commands.add_parser("url", help="print the database URL in use, for psql (password masked)")
     url.set_defaults(handler=cmd_db_url)
 
 
@@ -246,7 +246,7 @@ def cmd_db_url(args: argparse.Namespace) -> int:
     from pipeline.embedded import resolve_database_url
     from pipeline.store import mask_url
 
-    print(mask_url(resolve_database_url(Settings.from_env())))
+    print(mask_url(resolve_database_url(Settings.from_env())).replace("postgresql+psycopg2://", "postgresql://", 1))
     return EXIT_OK
 
 
