@@ -124,6 +124,20 @@ def test_author_cleaning(raw: list[str], expected: tuple[str, ...]) -> None:
     assert clean_authors(raw) == expected
 
 
+@pytest.mark.parametrize(("raw", "site", "expected"), [
+    (["Jane Doe, Ellery Gazette"], "Ellery Gazette", ("Jane Doe",)),
+    (["Jane Doe Ellery Gazette"], "Ellery Gazette", ("Jane Doe",)),
+    (["Jane Doe. Ellery Gazette"], "Ellery Gazette", ("Jane Doe",)),
+    (["Ellery Gazette"], "Ellery Gazette", ()),
+    (["Jane Doe, MS, RD"], None, ("Jane Doe",)),
+    (["John F. Kennedy"], None, ("John F. Kennedy",)),
+    (["Jane Doe Monday, Jane Doe"], None, ("Jane Doe",)),
+    (["Local, Harbour, Ferries, Weather"], None, ()),
+])
+def test_author_cleaning_with_site_name(raw: list[str], site: str | None, expected: tuple[str, ...]) -> None:
+    assert clean_authors(raw, site, "https://ellerygazette.example.com/a") == expected
+
+
 def test_authors_from_json_ld_meta_and_byline() -> None:
     ld = '<script type="application/ld+json">{"@type":"NewsArticle","author":[{"name":"Ana Ruiz"},{"name":"Li Wei"}]}'
     assert meta(page(ld + "</script>")).authors == ("Ana Ruiz", "Li Wei")
