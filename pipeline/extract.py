@@ -394,17 +394,40 @@ def _rejoin(title: str, parts: list[str]) -> str:
 def _headlines(tree: HtmlElement, meta: dict[str, str], ld: dict, site: str | None, url: str,
                hints: PageHints | None) -> list[str]:
     """Headline candidates in order of trust, site-name suffixes removed, duplicates dropped."""
-    h1 = _first_text(tree, "//h1")
+    h1 = _headline_h1(tree)
     raw_title = _first_text(tree, "//title")
     found: list[str] = []
+    site_keys = _site_keys(site, url)
     for candidate in (_text_of(ld.get("headline")), meta.get("og:title"), meta.get("twitter:title"),
                       h1, raw_title, hints.title if hints else None):
         line = normalise_line(candidate or "")
         if line:
             stripped = strip_site_suffix(line, site, url, h1 or None)
-            if stripped not in found:
+            if stripped not in found and _squash(stripped) not in site_keys:  # not just the site's name
                 found.append(stripped)
     return found
+
+
+_SITE_FURNITURE_TOKENS = {"header", "site-header", "masthead", "logo", "site-logo", "site-title", "site-name",
+                          "site-branding", "brand", "branding", "navbar", "topbar"}
+
+
+def _headline_h1(tree: HtmlElement) -> str:
+    """The first <h1> that is not the site's logo (inside a link, the nav or the site header)."""
+    for node in tree.iter("h1"):
+        if any(_is_site_furniture(ancestor) for ancestor in node.iterancestors()):
+            continue
+        text = normalise_line(" ".join(node.itertext()))
+        if text:
+            return text
+    return ""
+
+
+def _is_site_furniture(node: etree._Element) -> bool:
+    if node.tag in ("a", "nav"):
+        return True
+    tokens = f"{node.get('class', '')} {node.get('id', '')}".lower().split()
+    return any(token in _SITE_FURNITURE_TOKENS or token.startswith("logo") for token in tokens)
 
 
 def _first_text(tree: HtmlElement, xpath: str) -> str:

@@ -182,3 +182,23 @@ def test_parse_date(value: str, expected: datetime | None) -> None:
     from pipeline.extract import parse_date
 
     assert parse_date(value) == expected
+
+
+def test_logo_h1_is_not_the_headline() -> None:
+    html = ('<html><head><title>Tide Plan Approved - Ellery Gazette</title></head><body>'
+            '<div id="header"><a href="/"><h1>Ellery Gazette Online</h1></a></div>'
+            f"<article>{BODY}</article></body></html>")
+    assert meta(html, "https://ellerygazette.example.com/a").title == "Tide Plan Approved"
+
+
+def test_article_header_h1_is_the_headline() -> None:
+    html = ('<html><head><title>Home | Ellery Gazette</title></head><body><article>'
+            f'<header class="entry-header"><h1 class="entry-title">Tide Plan Approved</h1></header>{BODY}'
+            "</article></body></html>")
+    assert meta(html, "https://ellerygazette.example.com/a").title == "Tide Plan Approved"
+
+
+def test_og_title_that_is_only_the_site_name_is_skipped() -> None:
+    html = page('<meta property="og:title" content="The Ellery Gazette">'
+                '<meta property="og:site_name" content="The Ellery Gazette">')
+    assert meta(html).title == "Tide Plan Approved"
