@@ -446,7 +446,9 @@ def learn_boilerplate(bodies: Sequence[str], min_share: float = 0.3, min_docs: i
 
     Returns {normalised line: share of documents containing it} for every line found in at
     least `min_share` of the bodies, when there are at least `min_docs` bodies. Lines are
-    compared by `line_key` (case-folded words); one-word lines are ignored as too generic.
+    compared by `line_key` (case-folded words) and returned in that form, which is a stable
+    key for storing them per source and switching one off; one-word lines are ignored as too
+    generic. Feed them back as `CleaningRules.learned_lines`.
     """
     if len(bodies) < max(1, min_docs):
         return {}

@@ -176,6 +176,15 @@ def test_learn_boilerplate_finds_repeated_lines() -> None:
     assert clean_paragraphs(bodies[0].split("\n\n"), rules) == bodies[0].split("\n\n")[:2]
 
 
+def test_learned_lines_compare_case_and_punctuation_insensitively() -> None:
+    bodies = [f"Story {i} here.\n\nFOLLOW US on Mastodon!" if i % 2 else f"Story {i} here.\n\nFollow us on Mastodon"
+              for i in range(6)]
+    learned = learn_boilerplate(bodies, min_share=0.5, min_docs=5)
+    assert learned == {"follow us on mastodon": 1.0}
+    rules = CleaningRules(learned_lines=frozenset(learned))
+    assert clean_paragraphs(["Story 9 here.", "Follow us on Mastodon."], rules) == ["Story 9 here."]
+
+
 def test_learn_boilerplate_needs_enough_documents_and_share() -> None:
     assert learn_boilerplate(["same line here"] * 4, min_docs=5) == {}
     bodies = ["common line here\n\nunique %d" % i for i in range(2)] + ["other %d" % i for i in range(8)]
