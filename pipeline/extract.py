@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 import warnings
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from copy import deepcopy
 from dataclasses import dataclass
 from datetime import datetime
@@ -206,12 +206,28 @@ def choose_body(tra: list[str], rdb: list[str]) -> BodyChoice:
 
 def extract_body(tree: HtmlElement, url: str | None = None) -> BodyChoice:
     """Run both extractors on the (pruned) tree and choose; trafilatura's slower full mode
-    only when its fast mode found nothing."""
-    rdb = readability_paragraphs(tree, url)
-    tra = trafilatura_paragraphs(tree, url)
-    if not tra:  # fast mode found nothing: let trafilatura run its own fallbacks
-        tra = trafilatura_paragraphs(tree, url, fast=False)
-    return choose_body(tra, rdb)
+    only when its fast mode found nothing. One extractor failing on a page leaves the other."""
+    rdb, rdb_error = _attempt(readability_paragraphs, tree, url)
+    tra, tra_error = _attempt(trafilatura_paragraphs, tree, url)
+    if not tra and not tra_error:  # fast mode found nothing: let trafilatura run its own fallbacks
+        tra, tra_error = _attempt(lambda t, u: trafilatura_paragraphs(t, u, fast=False), tree, url)
+    if rdb_error and tra_error:
+        raise ExtractError(f"both extractors failed: {tra_error}; {rdb_error}", reason="extractor_error")
+    choice = choose_body(tra, rdb)
+    failed = ";".join(f"{name}-failed={error}" for name, error in (("trafilatura", tra_error),
+                                                                  ("readability", rdb_error)) if error)
+    return BodyChoice(choice.paragraphs, f"{choice.method};{failed}" if failed else choice.method)
+
+
+def _attempt(extractor: Callable[[HtmlElement, str | None], list[str]], tree: HtmlElement,
+             url: str | None) -> tuple[list[str], str]:
+    """Paragraphs of one extractor, or ([], the error's name) when the library fails on the page."""
+    try:
+        return extractor(tree, url), ""
+    except (RecursionError, MemoryError):
+        raise
+    except Exception as exc:  # noqa: BLE001 - any library error on one page; the other extractor may cope
+        return [], type(exc).__name__
 
 
 # --- metadata ------------------------------------------------------------------------------------

@@ -140,3 +140,20 @@ def test_runs_in_a_process_pool() -> None:
     with ProcessPoolExecutor(max_workers=1) as pool:
         article = pool.submit(process_raw, page.body_bytes, page.content_type, page.url, time_limit=20).result(60)
     assert article.body == page.expected_body
+
+
+def test_one_extractor_failing_leaves_the_other(monkeypatch: pytest.MonkeyPatch) -> None:
+    from pipeline import extract
+
+    def broken(*args: object, **kwargs: object) -> list[str]:
+        raise ValueError("readability cannot cope")
+
+    monkeypatch.setattr(extract, "readability_paragraphs", broken)
+    page = next(page for page in FIXTURE_PAGES if page.name == "semantic.html")
+    article = process_raw(page.body_bytes, page.content_type, page.url)
+    assert article.body == page.expected_body
+    assert "readability-failed=ValueError" in article.method
+    monkeypatch.setattr(extract, "trafilatura_paragraphs", broken)
+    with pytest.raises(ExtractError) as caught:
+        process_raw(page.body_bytes, page.content_type, page.url)
+    assert caught.value.reason == "extractor_error"
