@@ -13,7 +13,7 @@ from typing import TypeVar
 import trafilatura
 
 from pipeline.charset import decode_html
-from pipeline.clean import clean_paragraphs, line_key, prune_tree
+from pipeline.clean import clean_paragraphs, line_key, prune_tree, word_count
 from pipeline.errors import ExtractError, PipelineError
 from pipeline.extract import extract_body, extract_metadata, parse_html, strip_non_content
 from pipeline.models import CleaningRules, ExtractedArticle, PageHints
@@ -38,10 +38,15 @@ class _Deadline(BaseException):
 
 def process_raw(body: bytes, content_type: str | None, url: str, rules: CleaningRules = CleaningRules(),
                 hints: PageHints | None = None, time_limit: float | None = DEFAULT_TIME_LIMIT) -> ExtractedArticle:
-    """Decode page bytes (charset from header, <meta>, detection) and process them."""
+    """Decode page bytes (charset from header, <meta>, detection) and process them, all of it
+    within `time_limit` seconds."""
+    return run_with_time_limit(lambda: _process(_decode(body, content_type), url, rules, hints), time_limit)
+
+
+def _decode(body: bytes, content_type: str | None) -> str:
     _check_html_bytes(body, content_type)
     html, _codec = decode_html(body, content_type)
-    return process_page(html, url, rules, hints, time_limit=time_limit)
+    return html
 
 
 def process_page(html: str, url: str, rules: CleaningRules = CleaningRules(), hints: PageHints | None = None,
@@ -65,8 +70,9 @@ def _process(html: str, url: str, rules: CleaningRules, hints: PageHints | None)
     paragraphs = clean_paragraphs(_without_headline(list(choice.paragraphs), meta.headlines), rules)
     # Already in the normalised shape, so that normalisation usually needs a single pass.
     body = normalise_text("\n\n".join(" ".join(p.split()) for p in paragraphs))
-    if len(body.split()) < MIN_BODY_WORDS:
-        raise ExtractError(f"no article text found ({len(body.split())} words)", reason="empty_body")
+    words = word_count(body)
+    if words < MIN_BODY_WORDS:
+        raise ExtractError(f"no article text found ({words} words)", reason="empty_body")
     method = choice.method + (f";pruned={len(pruned)}" if pruned else "")
     return ExtractedArticle(
         url=url, title=meta.title, body=body, authors=meta.authors, published_at=meta.published_at,

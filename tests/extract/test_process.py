@@ -157,3 +157,12 @@ def test_one_extractor_failing_leaves_the_other(monkeypatch: pytest.MonkeyPatch)
     with pytest.raises(ExtractError) as caught:
         process_raw(page.body_bytes, page.content_type, page.url)
     assert caught.value.reason == "extractor_error"
+
+
+def test_short_cjk_article_is_not_rejected_as_empty() -> None:
+    html = ("<html lang='ja'><head><title>港の潮力発電</title></head><body><article><h1>港の潮力発電</h1>"
+            "<p>港町の議会は火曜日の夜、古いフェリー桟橋の下に三基の潮力タービンを設置する試験計画を承認した。</p>"
+            "<p>工事は天候が許せば三月に始まる予定だ。</p></article></body></html>")
+    article = process_page(html, URL)
+    assert article.body.startswith("港町の議会は")
+    assert article.language == "ja"
