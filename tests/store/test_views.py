@@ -82,3 +82,13 @@ def test_reader_role_reads_views_only(store: Store, run_id: int, tag: str) -> No
 def test_reader_role_cannot_log_in_by_default(store: Store) -> None:
     assert rows(store, "SELECT rolcanlogin, rolsuper FROM pg_roles WHERE rolname = 'news_reader'") == [
         (False, False)]
+
+
+def test_quality_of_one_source_reads_that_source_only(store: Store) -> None:
+    with store.engine.connect() as conn:
+        conn.execute(sa.text("SET enable_seqscan = off"))  # tiny test tables: show the plan of a big table
+        plan = "\n".join(conn.execute(sa.text(
+            "EXPLAIN SELECT * FROM source_daily_quality WHERE source = 'times' ORDER BY day DESC LIMIT 14"))
+            .scalars().all())
+    assert "Seq Scan on articles" not in plan and "Seq Scan on raw_pages" not in plan
+    assert "articles_source_fetched_idx" in plan
