@@ -47,11 +47,14 @@ class Discovery:
     backed_off: feed/sitemap URLs skipped this run because they keep failing.
     fetched: every feed/sitemap/home-page URL requested, in order (304s included).
     outside_window: dated URLs dropped because their date is outside the window.
+    elsewhere: those dated URLs themselves, so the caller can remember them for the runs of their own
+        windows (a feed that answers 304 to the next day's run no longer lists them).
     truncated: URLs dropped because the source passed max_urls_per_source.
     validators: with defer_validators, {url: (etag, last_modified, status)} for record_validators.
     """
 
     urls: list[DiscoveredURL] = field(default_factory=list)
+    elsewhere: list[DiscoveredURL] = field(default_factory=list)
     failures: list[Failure] = field(default_factory=list)
     not_modified: list[str] = field(default_factory=list)
     backed_off: list[str] = field(default_factory=list)
@@ -187,6 +190,8 @@ class _Run:
     def add(self, url: str, published: datetime | None, signal: str | None, title: str | None) -> None:
         if signal != "explicit" and not self._in_window(published):
             self.result.outside_window += 1
+            if published is not None and len(self.result.elsewhere) < self.settings.max_urls_per_source:
+                self.result.elsewhere.append(DiscoveredURL(url, self.source.name, published, signal, title))
             return
         known = self.found.get(url)
         if known is None:

@@ -153,7 +153,9 @@ def discover_targets(
                 stats.failures[f"discover:{failure.reason}"] += 1
             failures.extend(found.failures)
             found_urls.extend(found.urls)
-            for item in found.urls:
+            found_urls.extend(found.elsewhere)
+            remembered = store.discovered_in_window(source.name, window) if window is not None else []
+            for item in (*found.urls, *remembered):
                 if item.url not in targets:
                     targets[item.url] = Target(item.url, source, _hints(item))
                     stats.discovered += 1

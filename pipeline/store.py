@@ -255,6 +255,15 @@ class Store:
                 " last_seen_at = now(), last_run_id = EXCLUDED.last_run_id",
                 rows, page_size=PAGE_SIZE)
 
+    def discovered_in_window(self, source: str, window: Window) -> list[DiscoveredURL]:
+        """URLs that earlier discovery runs saw for `source` with a date inside `window`."""
+        with self._transaction("read discovered URLs") as cur:
+            cur.execute("SELECT url, published_at, date_signal, title FROM discovered_urls WHERE source = %(s)s"
+                        " AND published_at >= %(start)s AND published_at < %(end)s",
+                        {"s": source, "start": window.start, "end": window.end})
+            return [DiscoveredURL(url, source, published, signal, title)
+                    for url, published, signal, title in cur.fetchall()]
+
     def save_raw_pages(self, run_id: int, pages: Sequence[tuple[str, FetchedPage]]) -> list[int]:
         """Store responses immutably (idempotent on url + sha256); return their ids in input order."""
         if not pages:

@@ -134,3 +134,23 @@ def test_bad_arguments_and_sources_exit_2_with_one_line(tmp_path: Path, capsys) 
     with pytest.raises(SystemExit) as caught:
         main(["run", "--date", "20-11-2026"])
     assert caught.value.code == 2
+
+
+def test_next_days_run_gets_a_304_but_still_ingests_items_seen_earlier_outside_its_window(
+    database_url: str, tmp_path: Path, monkeypatch, capsys
+) -> None:
+    day1 = Story("early-1", "Early story of the first day", DAY + timedelta(hours=10))
+    day2 = Story("early-2", "A story published just after midnight", DAY + timedelta(days=1, minutes=20))
+    site = build_site([day1, day2], [])
+    with site:
+        path = tmp_path / "s.yaml"
+        path.write_text(f"- name: early\n  feeds: [{site.base}/feed.xml]\n", encoding="utf-8")
+        monkeypatch.setenv("DATABASE_URL", database_url)
+        status, first = _run(capsys, "--sources", str(path), "--date", "2026-11-20")
+        assert status == 0 and first["totals"]["inserted"] == 1
+        assert site.hits("/news/early-2") == 0
+        status, second = _run(capsys, "--sources", str(path), "--date", "2026-11-21")
+    assert status == 0
+    assert second["totals"]["not_modified"] == 1, "the unchanged feed answered 304"
+    assert second["totals"]["inserted"] == 1, "the item seen by the first run outside its window is ingested"
+    assert site.hits("/news/early-2") == 1
