@@ -75,3 +75,12 @@ def test_every_table_and_view_is_documented(filled_url: str) -> None:
     documented = set(VIEWS_AND_TABLES) | {n for line in SCHEMA_DOC.read_text().splitlines()
                                           if line.startswith("### ") for n in re.findall(r"`(\w+)`", line)}
     assert names <= documented, names - documented
+
+
+def test_every_column_is_documented(filled_url: str) -> None:
+    text = SCHEMA_DOC.read_text(encoding="utf-8")
+    with Store.open(filled_url) as store, store.engine.connect() as conn:
+        columns = conn.execute(sa.text("SELECT table_name, column_name FROM information_schema.columns"
+                                       " WHERE table_schema = 'public'")).all()
+    missing = sorted(f"{t}.{c}" for t, c in columns if f"`{c}`" not in text and f"{t}.{c}`" not in text)
+    assert missing == []
