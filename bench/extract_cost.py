@@ -15,7 +15,9 @@ from pipeline.charset import decode_html
 from pipeline.errors import ExtractError
 from pipeline.process import process_raw
 
-DEFAULT_PAGES = Path(__file__).resolve().parents[2] / "shared" / "datasets" / "article-extraction-dev" / "html"
+DEFAULT_PAGES = (
+    Path(__file__).resolve().parents[2] / "shared" / "datasets" / "article-extraction-dev" / "html"
+)
 
 
 def load_pages(directory: Path, limit: int | None) -> list[bytes]:
@@ -43,7 +45,9 @@ def ours(body: bytes) -> None:
         pass
 
 
-def seconds_per_page(tasks: dict[str, Callable[[bytes], None]], pages: list[bytes], rounds: int) -> dict[str, float]:
+def seconds_per_page(
+    tasks: dict[str, Callable[[bytes], None]], pages: list[bytes], rounds: int
+) -> dict[str, float]:
     """CPU seconds per page of each task. The tasks are interleaved page by page, and each
     page counts with its best of `rounds` runs, so that load from other processes on the
     machine (which comes and goes) weighs on every task alike."""

@@ -106,7 +106,8 @@ _PROMO_HEADING = re.compile(
 )
 # A byline or dateline line at the top of a body: "By Jane Doe · 12 February 2026", "Updated 3 May".
 _BYLINE_LINE = re.compile(
-    r"^(?:(?i:by|written\ by|words\ by)\s+(?:[A-Z][\w'’.-]*\s*){1,4}(?:(?:,|and|&)\s*(?:[A-Z][\w'’.-]*\s*){1,4})*|"
+    r"^(?:(?i:by|written\ by|words\ by)\s+(?:[A-Z][\w'’.-]*\s*){1,4}"
+    r"(?:(?:,|and|&)\s*(?:[A-Z][\w'’.-]*\s*){1,4})*|"
     r"(?i:published|updated|posted|last\ updated)(?:\ on)?:?)"
     r"(?:\s*[,|·•–—-]?\s*.{0,60})?$",
     re.VERBOSE,
@@ -174,8 +175,10 @@ def unwrap_layout_tables(tree: HtmlElement) -> list[str]:
     unwrapped = []
     for table in list(tree.iter("table")):
         cells = [cell for cell in table.iter("td", "th")]
-        if any(len(" ".join(cell.itertext())) > _LAYOUT_CELL_CHARS or cell.find(".//table") is not None
-               for cell in cells):
+        if any(
+            len(" ".join(cell.itertext())) > _LAYOUT_CELL_CHARS or cell.find(".//table") is not None
+            for cell in cells
+        ):
             for part in [table, *table.iter(*_TABLE_PARTS)]:
                 part.tag = "div"
             unwrapped.append("layout-table")
@@ -249,8 +252,31 @@ def _remove(node: etree._Element) -> None:
 
 
 _KEEP_BREAKS = {"pre", "textarea", "code", "script", "style", "br", "table", "tr", "ul", "ol"}
-_BLOCK_CHILD = {"p", "div", "table", "ul", "ol", "dl", "blockquote", "pre", "h1", "h2", "h3", "h4", "h5", "h6",
-                "section", "article", "aside", "header", "footer", "nav", "form", "figure", "hr"}
+_BLOCK_CHILD = {
+    "p",
+    "div",
+    "table",
+    "ul",
+    "ol",
+    "dl",
+    "blockquote",
+    "pre",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "section",
+    "article",
+    "aside",
+    "header",
+    "footer",
+    "nav",
+    "form",
+    "figure",
+    "hr",
+}
 
 
 _DOUBLE_BREAK_PARENTS = etree.XPath("//br[following-sibling::node()[1][self::br]]/..")
@@ -298,7 +324,8 @@ def _rebuild_paragraphs(elem: etree._Element) -> None:
         prev = children[index - 1] if index else None
         in_run = child.tag == "br" and (
             (nxt is not None and nxt.tag == "br" and not (child.tail or "").strip())
-            or (prev is not None and prev.tag == "br" and not (prev.tail or "").strip()))
+            or (prev is not None and prev.tag == "br" and not (prev.tail or "").strip())
+        )
         if in_run:
             flush()
             para.text = child.tail
@@ -333,8 +360,9 @@ def is_furniture_line(line: str) -> bool:
     words = word_count(text)
     if words == 0 or _PROMO_HEADING.match(text):
         return True  # "* * *", "Most read in world news" ("___" is kept: AP's section rule)
-    if words <= 40 and (_NEWSLETTER.search(text) or _CREDIT.search(text) or _CONTACT.match(text)
-                        or _CLICK_HERE.search(text)):
+    if words <= 40 and (
+        _NEWSLETTER.search(text) or _CREDIT.search(text) or _CONTACT.match(text) or _CLICK_HERE.search(text)
+    ):
         return True
     return words <= 60 and bool(_COPYRIGHT.search(text))
 
@@ -349,7 +377,7 @@ def word_count(line: str) -> int:
 
 def _headline_like(line: str) -> bool:
     words = word_count(line)
-    return 0 < words <= _HEADLINE_WORDS and not line.rstrip().endswith((".", "!", "?\"", ".\"", ".”"))
+    return 0 < words <= _HEADLINE_WORDS and not line.rstrip().endswith((".", "!", '?"', '."', ".”"))
 
 
 # Short calls to action that can be glued to the start or end of a line by the markup.
@@ -361,10 +389,13 @@ _EDGE_PHRASE = (
 )
 # A phrase glued to the start counts only before a new sentence (capital, digit, quote, end);
 # one glued to the end only after a finished sentence.
-_EDGE_PREFIX = re.compile(r"^\s*[«‹<]?\s*" + _EDGE_PHRASE + r"(?:\s*[:?!.|»›>]+\s*|\s+|$)",
-                          re.IGNORECASE | re.VERBOSE)
-_EDGE_SUFFIX = re.compile(r"(?:^|(?<=[.!?\"”’)\]:|])\s*)[«‹<]?\s*" + _EDGE_PHRASE + r"\s*[:?!.|»›>]*\s*$",
-                          re.IGNORECASE | re.VERBOSE)
+_EDGE_PREFIX = re.compile(
+    r"^\s*[«‹<]?\s*" + _EDGE_PHRASE + r"(?:\s*[:?!.|»›>]+\s*|\s+|$)", re.IGNORECASE | re.VERBOSE
+)
+_EDGE_SUFFIX = re.compile(
+    r"(?:^|(?<=[.!?\"”’)\]:|])\s*)[«‹<]?\s*" + _EDGE_PHRASE + r"\s*[:?!.|»›>]*\s*$",
+    re.IGNORECASE | re.VERBOSE,
+)
 _NAV_WORDS = re.compile(r"(?:previous|prev|next|older|newer)\b", re.IGNORECASE)
 
 
@@ -377,16 +408,16 @@ def _strip_edges(line: str) -> tuple[str, bool, bool]:
     nav_start = nav_end = False
     for _ in range(6):
         match = _EDGE_PREFIX.match(line)
-        if not match or match.end() == 0 or line[match.end():match.end() + 1].islower():
+        if not match or match.end() == 0 or line[match.end() : match.end() + 1].islower():
             break
         nav_start |= bool(_NAV_WORDS.search(match.group(0)))
-        line = line[match.end():]
+        line = line[match.end() :]
     for _ in range(6):
         match = _EDGE_SUFFIX.search(line)
         if not match or match.start() == len(line):
             break
         nav_end |= bool(_NAV_WORDS.search(match.group(0)))
-        line = line[:match.start()] + (match.group(0)[:1] if match.group(0)[:1] in ".?!" else "")
+        line = line[: match.start()] + (match.group(0)[:1] if match.group(0)[:1] in ".?!" else "")
     return line.strip(), nav_start, nav_end
 
 

@@ -27,7 +27,7 @@ def shingle_counts(text: str | None) -> Counter[tuple[str, ...]]:
         return Counter()
     if len(words) < _N:
         return Counter([tuple(words)])
-    return Counter(tuple(words[i:i + _N]) for i in range(len(words) - _N + 1))
+    return Counter(tuple(words[i : i + _N]) for i in range(len(words) - _N + 1))
 
 
 @dataclass(frozen=True)
@@ -131,7 +131,9 @@ def predict(job: tuple[str, str, bytes | None]) -> Prediction:
 
 
 def predict_all(pages: Path, truth: dict[str, dict], workers: int = 0) -> list[Prediction]:
-    jobs = [(page_id, str(item.get("url", "")), page_bytes(pages, page_id)) for page_id, item in truth.items()]
+    jobs = [
+        (page_id, str(item.get("url", "")), page_bytes(pages, page_id)) for page_id, item in truth.items()
+    ]
     count = workers or (os.cpu_count() or 1)
     if count <= 1:
         return [predict(job) for job in jobs]
@@ -139,8 +141,16 @@ def predict_all(pages: Path, truth: dict[str, dict], workers: int = 0) -> list[P
         return list(pool.map(predict, jobs, chunksize=4))
 
 
-def run_eval(pages: Path, truth: Path, out: TextIO, *, predictions_out: Path | None = None, worst: int = 10,
-             workers: int = 0, min_f1: float | None = None) -> int:
+def run_eval(
+    pages: Path,
+    truth: Path,
+    out: TextIO,
+    *,
+    predictions_out: Path | None = None,
+    worst: int = 10,
+    workers: int = 0,
+    min_f1: float | None = None,
+) -> int:
     """Score the extraction path on a page set; print figures and the worst pages.
 
     Returns 0, or 1 when `min_f1` is given and not reached, or 2 for unusable inputs.
@@ -167,22 +177,31 @@ def run_eval(pages: Path, truth: Path, out: TextIO, *, predictions_out: Path | N
 
 def write_predictions(path: Path, predictions: list[Prediction]) -> None:
     """Predictions in the reference scorer's format, plus the URL, method and error."""
-    data = {p.page_id: {"articleBody": p.body, "url": p.url, "method": p.method, "error": p.error}
-            for p in predictions}
+    data = {
+        p.page_id: {"articleBody": p.body, "url": p.url, "method": p.method, "error": p.error}
+        for p in predictions
+    }
     path.write_text(json.dumps(data, ensure_ascii=False, indent=1), "utf-8")
 
 
-def report(out: TextIO, figures: Figures, predictions: list[Prediction], scores: dict[str, PageScore],
-           worst: int) -> None:
-    print(f"pages {figures.pages}  F1 {figures.f1:.4f}  precision {figures.precision:.4f}  "
-          f"recall {figures.recall:.4f}  empty {figures.empty}", file=out)
-    ranked = sorted(predictions, key=lambda p: (scores[p.page_id].f1, p.page_id))[:max(0, worst)]
+def report(
+    out: TextIO, figures: Figures, predictions: list[Prediction], scores: dict[str, PageScore], worst: int
+) -> None:
+    print(
+        f"pages {figures.pages}  F1 {figures.f1:.4f}  precision {figures.precision:.4f}  "
+        f"recall {figures.recall:.4f}  empty {figures.empty}",
+        file=out,
+    )
+    ranked = sorted(predictions, key=lambda p: (scores[p.page_id].f1, p.page_id))[: max(0, worst)]
     if ranked:
         print(f"worst {len(ranked)} pages (id, url, P, R, F1, method):", file=out)
     for p in ranked:
         s = scores[p.page_id]
-        print(f"  {p.page_id[:12]}  {p.url}  P={_fmt(s.precision)} R={_fmt(s.recall)} F1={s.f1:.3f}  "
-              f"{p.method.split('(')[0]}", file=out)
+        print(
+            f"  {p.page_id[:12]}  {p.url}  P={_fmt(s.precision)} R={_fmt(s.recall)} F1={s.f1:.3f}  "
+            f"{p.method.split('(')[0]}",
+            file=out,
+        )
     failed = [p for p in predictions if p.error or not p.body]
     if failed:
         print(f"errored or empty pages ({len(failed)}):", file=out)

@@ -42,7 +42,18 @@ class BodyChoice:
     method: str
 
 
-_NOT_CONTENT = ("script", "style", "noscript", "template", "svg", "canvas", "link", "iframe", "object", "embed")
+_NOT_CONTENT = (
+    "script",
+    "style",
+    "noscript",
+    "template",
+    "svg",
+    "canvas",
+    "link",
+    "iframe",
+    "object",
+    "embed",
+)
 
 
 def strip_non_content(tree: HtmlElement) -> None:
@@ -68,8 +79,14 @@ def parse_html(html: str) -> HtmlElement:
 def trafilatura_paragraphs(tree: HtmlElement, url: str | None = None, *, fast: bool = True) -> list[str]:
     """trafilatura in precision mode; one paragraph per line. It copies the tree itself."""
     text = trafilatura.extract(
-        tree, url=url, fast=fast, favor_precision=True, include_comments=False,
-        include_tables=True, deduplicate=False, output_format="txt",
+        tree,
+        url=url,
+        fast=fast,
+        favor_precision=True,
+        include_comments=False,
+        include_tables=True,
+        deduplicate=False,
+        output_format="txt",
     )
     return [line.strip() for line in (text or "").splitlines() if line.strip()]
 
@@ -86,8 +103,16 @@ class _Readability(Document):
         for elem in doc.xpath("//*[@style]"):
             if REGEXES["displayNoneRe"].search(elem.get("style") or ""):
                 elem.drop_tree()
-        etree.strip_elements(doc, "script", "style", "link", "noscript", etree.Comment,
-                             etree.ProcessingInstruction, with_tail=False)
+        etree.strip_elements(
+            doc,
+            "script",
+            "style",
+            "link",
+            "noscript",
+            etree.Comment,
+            etree.ProcessingInstruction,
+            with_tail=False,
+        )
         return doc
 
     def remove_unlikely_candidates(self) -> None:
@@ -95,12 +120,16 @@ class _Readability(Document):
         or an id (the only ones the rule can match) instead of every element."""
         for elem in self.html.xpath("//*[@class or @id]"):
             names = f"{elem.get('class', '')} {elem.get('id', '')}"
-            if (len(names) >= 2 and REGEXES["unlikelyCandidatesRe"].search(names)
-                    and not REGEXES["okMaybeItsACandidateRe"].search(names)
-                    and elem.tag not in ("html", "body")
-                    and not elem.xpath("ancestor-or-self::pre | ancestor-or-self::code")
-                    and not elem.xpath("descendant-or-self::main | descendant-or-self::article | "
-                                       "descendant-or-self::math")):
+            if (
+                len(names) >= 2
+                and REGEXES["unlikelyCandidatesRe"].search(names)
+                and not REGEXES["okMaybeItsACandidateRe"].search(names)
+                and elem.tag not in ("html", "body")
+                and not elem.xpath("ancestor-or-self::pre | ancestor-or-self::code")
+                and not elem.xpath(
+                    "descendant-or-self::main | descendant-or-self::article | descendant-or-self::math"
+                )
+            ):
                 elem.drop_tree()
 
     def transform_misused_divs_into_paragraphs(self) -> None:
@@ -214,13 +243,17 @@ def extract_body(tree: HtmlElement, url: str | None = None) -> BodyChoice:
     if rdb_error and tra_error:
         raise ExtractError(f"both extractors failed: {tra_error}; {rdb_error}", reason="extractor_error")
     choice = choose_body(tra, rdb)
-    failed = ";".join(f"{name}-failed={error}" for name, error in (("trafilatura", tra_error),
-                                                                  ("readability", rdb_error)) if error)
+    failed = ";".join(
+        f"{name}-failed={error}"
+        for name, error in (("trafilatura", tra_error), ("readability", rdb_error))
+        if error
+    )
     return BodyChoice(choice.paragraphs, f"{choice.method};{failed}" if failed else choice.method)
 
 
-def _attempt(extractor: Callable[[HtmlElement, str | None], list[str]], tree: HtmlElement,
-             url: str | None) -> tuple[list[str], str]:
+def _attempt(
+    extractor: Callable[[HtmlElement, str | None], list[str]], tree: HtmlElement, url: str | None
+) -> tuple[list[str], str]:
     """Paragraphs of one extractor, or ([], the error's name) when the library fails on the page."""
     try:
         return extractor(tree, url), ""
@@ -248,25 +281,67 @@ class Metadata:
 _ARTICLE_TYPE = re.compile(r"(?:Article|BlogPosting|Report|LiveBlogPosting|WebPage)$")
 _TITLE_SEPARATOR = re.compile(r"\s+(?:[|–—·•»:/\\]|-{1,2}|::)\s+")
 _DATE_META = (
-    "article:published_time", "og:article:published_time", "datepublished", "article.published",
-    "publish-date", "publishdate", "pubdate", "publish_date", "date", "dc.date.issued", "dcterms.issued",
-    "dc.date", "dcterms.created", "sailthru.date", "parsely-pub-date", "og:published_time",
-    "citation_publication_date", "article_date_original", "original-publish-date",
+    "article:published_time",
+    "og:article:published_time",
+    "datepublished",
+    "article.published",
+    "publish-date",
+    "publishdate",
+    "pubdate",
+    "publish_date",
+    "date",
+    "dc.date.issued",
+    "dcterms.issued",
+    "dc.date",
+    "dcterms.created",
+    "sailthru.date",
+    "parsely-pub-date",
+    "og:published_time",
+    "citation_publication_date",
+    "article_date_original",
+    "original-publish-date",
     "cxenseparse:recs:publishtime",
 )
-_AUTHOR_META = ("author", "article:author", "parsely-author", "sailthru.author", "dc.creator", "byl",
-                "twitter:creator", "og:article:author")
+_AUTHOR_META = (
+    "author",
+    "article:author",
+    "parsely-author",
+    "sailthru.author",
+    "dc.creator",
+    "byl",
+    "twitter:creator",
+    "og:article:author",
+)
 _URL_DATE = (
     re.compile(r"/((?:19|20)\d{2})[/_-](\d{1,2})[/_-](\d{1,2})(?:[/_.-]|$)"),
     re.compile(r"/((?:19|20)\d{2})(\d{2})(\d{2})(?:[/_.-]|$)"),
 )
 _FULL_YEAR = re.compile(r"(?<!\d)(?:19|20|21)\d{2}")
 _HOUR = 3600
-_TZ_ABBREVIATIONS = {"UTC": 0, "GMT": 0, "Z": 0, "BST": _HOUR, "CET": _HOUR, "CEST": 2 * _HOUR,
-                     "EET": 2 * _HOUR, "EEST": 3 * _HOUR, "ET": -5 * _HOUR, "EST": -5 * _HOUR,
-                     "EDT": -4 * _HOUR, "CT": -6 * _HOUR, "CST": -6 * _HOUR, "CDT": -5 * _HOUR,
-                     "MT": -7 * _HOUR, "MST": -7 * _HOUR, "MDT": -6 * _HOUR, "PT": -8 * _HOUR,
-                     "PST": -8 * _HOUR, "PDT": -7 * _HOUR, "JST": 9 * _HOUR, "AEST": 10 * _HOUR}
+_TZ_ABBREVIATIONS = {
+    "UTC": 0,
+    "GMT": 0,
+    "Z": 0,
+    "BST": _HOUR,
+    "CET": _HOUR,
+    "CEST": 2 * _HOUR,
+    "EET": 2 * _HOUR,
+    "EEST": 3 * _HOUR,
+    "ET": -5 * _HOUR,
+    "EST": -5 * _HOUR,
+    "EDT": -4 * _HOUR,
+    "CT": -6 * _HOUR,
+    "CST": -6 * _HOUR,
+    "CDT": -5 * _HOUR,
+    "MT": -7 * _HOUR,
+    "MST": -7 * _HOUR,
+    "MDT": -6 * _HOUR,
+    "PT": -8 * _HOUR,
+    "PST": -8 * _HOUR,
+    "PDT": -7 * _HOUR,
+    "JST": 9 * _HOUR,
+    "AEST": 10 * _HOUR,
+}
 _NO_DEFAULT = datetime(2000, 1, 1)  # fills a missing day/month deterministically, never "today"
 _LANG = re.compile(r"^([a-zA-Z]{2,3})(?:[-_][a-zA-Z0-9]+)*$")
 
@@ -387,8 +462,10 @@ def strip_site_suffix(title: str, site: str | None, url: str, headline: str | No
 
     def is_site(segment: str) -> bool:
         squashed = _squash(segment)
-        return bool(squashed) and any(squashed == key or (len(key) > 3 and key in squashed
-                                                          and len(squashed) <= len(key) + 12) for key in keys)
+        return bool(squashed) and any(
+            squashed == key or (len(key) > 3 and key in squashed and len(squashed) <= len(key) + 12)
+            for key in keys
+        )
 
     while len(parts) > 1 and is_site(parts[-1]):
         parts.pop()
@@ -407,15 +484,22 @@ def _rejoin(title: str, parts: list[str]) -> str:
     return title[start:end].strip() if 0 <= start < end else " ".join(parts)
 
 
-def _headlines(tree: HtmlElement, meta: dict[str, str], ld: dict, site: str | None, url: str,
-               hints: PageHints | None) -> list[str]:
+def _headlines(
+    tree: HtmlElement, meta: dict[str, str], ld: dict, site: str | None, url: str, hints: PageHints | None
+) -> list[str]:
     """Headline candidates in order of trust, site-name suffixes removed, duplicates dropped."""
     h1 = _headline_h1(tree)
     raw_title = _first_text(tree, "//title")
     found: list[str] = []
     site_keys = _site_keys(site, url)
-    for candidate in (_text_of(ld.get("headline")), meta.get("og:title"), meta.get("twitter:title"),
-                      h1, raw_title, hints.title if hints else None):
+    for candidate in (
+        _text_of(ld.get("headline")),
+        meta.get("og:title"),
+        meta.get("twitter:title"),
+        h1,
+        raw_title,
+        hints.title if hints else None,
+    ):
         line = normalise_line(candidate or "")
         if line:
             stripped = strip_site_suffix(line, site, url, h1 or None)
@@ -424,8 +508,20 @@ def _headlines(tree: HtmlElement, meta: dict[str, str], ld: dict, site: str | No
     return found
 
 
-_SITE_FURNITURE_TOKENS = {"header", "site-header", "masthead", "logo", "site-logo", "site-title", "site-name",
-                          "site-branding", "brand", "branding", "navbar", "topbar"}
+_SITE_FURNITURE_TOKENS = {
+    "header",
+    "site-header",
+    "masthead",
+    "logo",
+    "site-logo",
+    "site-title",
+    "site-name",
+    "site-branding",
+    "brand",
+    "branding",
+    "navbar",
+    "topbar",
+}
 
 
 def _headline_h1(tree: HtmlElement) -> str:
@@ -472,8 +568,9 @@ def parse_date(value: str | None) -> datetime | None:
         try:
             with warnings.catch_warnings():  # an unknown zone name is taken as UTC, quietly
                 warnings.simplefilter("ignore", dateutil_parser.UnknownTimezoneWarning)
-                moment = dateutil_parser.parse(value, fuzzy=False, default=_NO_DEFAULT,
-                                               tzinfos=_TZ_ABBREVIATIONS)
+                moment = dateutil_parser.parse(
+                    value, fuzzy=False, default=_NO_DEFAULT, tzinfos=_TZ_ABBREVIATIONS
+                )
         except (ValueError, OverflowError, TypeError, dateutil_parser.ParserError):
             return None
     if not 1990 <= moment.year <= 2100:
@@ -481,8 +578,9 @@ def parse_date(value: str | None) -> datetime | None:
     return utc(moment)
 
 
-def _published(tree: HtmlElement, meta: dict[str, str], ld: dict, url: str,
-               hints: PageHints | None) -> tuple[datetime | None, str | None]:
+def _published(
+    tree: HtmlElement, meta: dict[str, str], ld: dict, url: str, hints: PageHints | None
+) -> tuple[datetime | None, str | None]:
     """The first plausible date by signal priority; a date after the fetch time is refused."""
     fetched = utc(hints.fetched_at) if hints and hints.fetched_at else None
     candidates = [(_text_of(ld.get("datePublished")) or None, "json-ld")]
@@ -499,8 +597,9 @@ def _published(tree: HtmlElement, meta: dict[str, str], ld: dict, url: str,
 
 
 def _time_values(tree: HtmlElement) -> list[str]:
-    preferred = tree.xpath('//time[@itemprop="datePublished" or @pubdate or contains(@class, "publish")]'
-                           '/@datetime')
+    preferred = tree.xpath(
+        '//time[@itemprop="datePublished" or @pubdate or contains(@class, "publish")]/@datetime'
+    )
     return [str(v) for v in preferred[:2]] + [str(v) for v in tree.xpath("//time/@datetime")[:3]]
 
 
@@ -522,8 +621,9 @@ _BYLINE_PREFIX = re.compile(
 )
 _NAME_PARTICLES = {"de", "van", "von", "da", "del", "la", "le", "bin", "al", "di", "der", "du", "dos", "ibn"}
 # Commas, "and" in a few languages, and a full stop after a word ("Jane Doe. Sputnik") but not an initial.
-_AUTHOR_SPLIT = re.compile(r"\s*(?:,|;|\||&|\band\b|\bund\b|\bet\b|\by\b|\be\b|(?<=\w\w)\.\s)\s*",
-                           re.IGNORECASE)
+_AUTHOR_SPLIT = re.compile(
+    r"\s*(?:,|;|\||&|\band\b|\bund\b|\bet\b|\by\b|\be\b|(?<=\w\w)\.\s)\s*", re.IGNORECASE
+)
 _NOT_A_NAME = re.compile(
     r"\d|@|https?:|www\.|\b(?:reporter|editor|correspondent|writer|staff|contributor|columnist|"
     r"journalist|producer|associated press|reuters|updated|published|posted|photographer|chief|"
@@ -554,8 +654,12 @@ def clean_authors(values: Sequence[str], site: str | None = None, url: str = "")
 def _byline_head(value: str) -> str:
     """The part of a byline before a separator, "for The Gazette", "(Reuters)", "Updated ..."."""
     value = _BYLINE_PREFIX.sub("", normalise_line(value))
-    return re.split(r"\s+[-–—|]\s+|\s+(?:for|at)\s+[A-Z]|\s*\(|\s*\bupdated\b|\s*\bpublished\b",
-                    value, maxsplit=1, flags=re.IGNORECASE)[0]
+    return re.split(
+        r"\s+[-–—|]\s+|\s+(?:for|at)\s+[A-Z]|\s*\(|\s*\bupdated\b|\s*\bpublished\b",
+        value,
+        maxsplit=1,
+        flags=re.IGNORECASE,
+    )[0]
 
 
 def _clean_piece(piece: str, site: str | None, site_keys: set[str]) -> str:
@@ -574,7 +678,9 @@ def _is_name(text: str) -> bool:
     return all(w[0].isupper() or not w[0].isalpha() or w.lower() in _NAME_PARTICLES for w in words)
 
 
-def _authors(tree: HtmlElement, meta: dict[str, str], ld: dict, site: str | None, url: str) -> tuple[str, ...]:
+def _authors(
+    tree: HtmlElement, meta: dict[str, str], ld: dict, site: str | None, url: str
+) -> tuple[str, ...]:
     ld_authors = ld.get("author") or ld.get("creator")
     if ld_authors:
         items = ld_authors if isinstance(ld_authors, list) else [ld_authors]
@@ -587,17 +693,25 @@ def _authors(tree: HtmlElement, meta: dict[str, str], ld: dict, site: str | None
             names = clean_authors([value], site, url)
             if names:
                 return names
-    nodes = tree.xpath('//*[@rel="author" or @itemprop="author" or contains(@class, "byline") '
-                       'or contains(@class, "author-name")]')
+    nodes = tree.xpath(
+        '//*[@rel="author" or @itemprop="author" or contains(@class, "byline") '
+        'or contains(@class, "author-name")]'
+    )
     return clean_authors([" ".join(node.itertext()) for node in nodes[:5]], site, url)
 
 
 # --- language and canonical URL ---
 def _language(tree: HtmlElement, meta: dict[str, str], ld: dict) -> str | None:
     html_node = tree if tree.tag == "html" else tree.getroottree().getroot()
-    for value in (html_node.get("lang"), html_node.get("xml:lang"), meta.get("content-language"),
-                  meta.get("og:locale"), meta.get("language"), meta.get("dc.language"),
-                  _text_of(ld.get("inLanguage"))):
+    for value in (
+        html_node.get("lang"),
+        html_node.get("xml:lang"),
+        meta.get("content-language"),
+        meta.get("og:locale"),
+        meta.get("language"),
+        meta.get("dc.language"),
+        _text_of(ld.get("inLanguage")),
+    ):
         code = _language_code(value)
         if code:
             return code
@@ -612,8 +726,10 @@ def _language_code(value: str | None) -> str | None:
 
 
 def _canonical(tree: HtmlElement, meta: dict[str, str], url: str) -> str | None:
-    links = tree.xpath('//link[contains(concat(" ", normalize-space('
-                       'translate(@rel, "CANONIC", "canonic")), " "), " canonical ")]/@href')
+    links = tree.xpath(
+        '//link[contains(concat(" ", normalize-space('
+        'translate(@rel, "CANONIC", "canonic")), " "), " canonical ")]/@href'
+    )
     for value in [str(v) for v in links[:1]] + [meta.get("og:url") or ""]:
         value = value.strip()
         if value:

@@ -19,8 +19,10 @@ _FTFY = ftfy.TextFixerConfig(
     explain=False,
 )
 # Zero-width and invisible formatting characters, soft hyphen, BOM, bidi marks.
-_INVISIBLE = re.compile("[\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f"
-                        "\u202a-\u202e\u2060-\u206f\u3164\ufe00-\ufe0f\ufeff\uffa0]")
+_INVISIBLE = re.compile(
+    "[\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f"
+    "\u202a-\u202e\u2060-\u206f\u3164\ufe00-\ufe0f\ufeff\uffa0]"
+)
 # What ftfy repairs besides mojibake (which `is_bad` detects): C1 controls, surrogates, ligatures.
 _FTFY_TARGETS = re.compile("[\x80-\x9f\ud800-\udfff\ufb00-\ufb06\u2028\u2029\x1b]")
 _CONTROL = re.compile("[\x00-\x08\x0e-\x1f\x7f-\x9f]")

@@ -27,8 +27,18 @@ MIN_BODY_WORDS = 5  # fewer words than this is a navigation stub, not an article
 
 _HTML_TYPES = ("html", "xml", "text/plain")
 _UNKNOWN_TYPES = {"application/octet-stream", "binary/octet-stream", "application/unknown"}  # sniffed
-_BINARY_MAGIC = (b"%PDF", b"\x89PNG", b"GIF8", b"\xff\xd8\xff", b"PK\x03\x04", b"\x1f\x8b", b"RIFF",
-                 b"ID3", b"OggS", b"\x00\x00\x00")
+_BINARY_MAGIC = (
+    b"%PDF",
+    b"\x89PNG",
+    b"GIF8",
+    b"\xff\xd8\xff",
+    b"PK\x03\x04",
+    b"\x1f\x8b",
+    b"RIFF",
+    b"ID3",
+    b"OggS",
+    b"\x00\x00\x00",
+)
 _T = TypeVar("_T")
 
 
@@ -36,8 +46,14 @@ class _Deadline(BaseException):
     """Raised by the timer inside the extraction; BaseException so no library swallows it."""
 
 
-def process_raw(body: bytes, content_type: str | None, url: str, rules: CleaningRules = CleaningRules(),
-                hints: PageHints | None = None, time_limit: float | None = DEFAULT_TIME_LIMIT) -> ExtractedArticle:
+def process_raw(
+    body: bytes,
+    content_type: str | None,
+    url: str,
+    rules: CleaningRules = CleaningRules(),
+    hints: PageHints | None = None,
+    time_limit: float | None = DEFAULT_TIME_LIMIT,
+) -> ExtractedArticle:
     """Decode page bytes (charset from header, <meta>, detection) and process them, all of it
     within `time_limit` seconds."""
     return run_with_time_limit(lambda: _process(_decode(body, content_type), url, rules, hints), time_limit)
@@ -49,8 +65,13 @@ def _decode(body: bytes, content_type: str | None) -> str:
     return html
 
 
-def process_page(html: str, url: str, rules: CleaningRules = CleaningRules(), hints: PageHints | None = None,
-                 time_limit: float | None = DEFAULT_TIME_LIMIT) -> ExtractedArticle:
+def process_page(
+    html: str,
+    url: str,
+    rules: CleaningRules = CleaningRules(),
+    hints: PageHints | None = None,
+    time_limit: float | None = DEFAULT_TIME_LIMIT,
+) -> ExtractedArticle:
     """Extract -> clean -> normalise one page within `time_limit` seconds (None: no limit).
 
     Pure: the same input gives the same article. Raises only ExtractError (reason
@@ -75,9 +96,16 @@ def _process(html: str, url: str, rules: CleaningRules, hints: PageHints | None)
         raise ExtractError(f"no article text found ({words} words)", reason="empty_body")
     method = choice.method + (f";pruned={len(pruned)}" if pruned else "")
     return ExtractedArticle(
-        url=url, title=meta.title, body=body, authors=meta.authors, published_at=meta.published_at,
-        date_signal=meta.date_signal, language=meta.language or _guess_language(body),
-        canonical_url=meta.canonical_url, extractor_version=EXTRACTOR_VERSION, method=method,
+        url=url,
+        title=meta.title,
+        body=body,
+        authors=meta.authors,
+        published_at=meta.published_at,
+        date_signal=meta.date_signal,
+        language=meta.language or _guess_language(body),
+        canonical_url=meta.canonical_url,
+        extractor_version=EXTRACTOR_VERSION,
+        method=method,
     )
 
 
@@ -153,7 +181,9 @@ def _guarded(task: Callable[[], _T]) -> _T:
             raise
         raise ExtractError(str(exc), reason=exc.reason) from exc
     except (RecursionError, MemoryError) as exc:
-        raise ExtractError(f"page too deep or too large: {type(exc).__name__}", reason="parse_error") from None
+        raise ExtractError(
+            f"page too deep or too large: {type(exc).__name__}", reason="parse_error"
+        ) from None
     except Exception as exc:  # noqa: BLE001 - a third-party extractor failing on one page
         raise ExtractError(f"{type(exc).__name__}: {exc}"[:500], reason="extractor_error") from exc
 

@@ -30,8 +30,17 @@ class FixturePage:
 
 def load_fixture_pages() -> list[FixturePage]:
     expected = json.loads((PAGES / "expected.json").read_text("utf-8"))
-    return [FixturePage(name, (PAGES / name).read_bytes(), item["url"], item["content_type"], item["title"],
-                        tuple(item["body"])) for name, item in sorted(expected.items())]
+    return [
+        FixturePage(
+            name,
+            (PAGES / name).read_bytes(),
+            item["url"],
+            item["content_type"],
+            item["title"],
+            tuple(item["body"]),
+        )
+        for name, item in sorted(expected.items())
+    ]
 
 
 FIXTURE_PAGES = load_fixture_pages()

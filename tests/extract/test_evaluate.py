@@ -39,9 +39,16 @@ def _random_text(rng: random.Random, words: list[str]) -> str:
 def _pairs() -> list[tuple[str, str]]:
     rng = random.Random(7)
     words = ["tide", "pier", "council", "vote", "café", "été", "2026", "Tide", "a", "the", "東京", "x_y"]
-    pairs = [("", ""), ("", "text"), ("text", ""), ("one two", "one two"), ("one two three", "one two"),
-             ("a b c d e", "a b c d e a b c d e"), ("Ünïcode wörds here now", "Ünïcode wörds here now too"),
-             ("punctuation, only! differs.", "punctuation only differs")]
+    pairs = [
+        ("", ""),
+        ("", "text"),
+        ("text", ""),
+        ("one two", "one two"),
+        ("one two three", "one two"),
+        ("a b c d e", "a b c d e a b c d e"),
+        ("Ünïcode wörds here now", "Ünïcode wörds here now too"),
+        ("punctuation, only! differs.", "punctuation only differs"),
+    ]
     pairs += [(_random_text(rng, words), _random_text(rng, words)) for _ in range(300)]
     return pairs
 
@@ -73,7 +80,10 @@ def _page_set(tmp_path: Path) -> tuple[Path, Path]:
         else:
             (pages / f"{page_id}.html").write_bytes(page.body_bytes)
         truth[page_id] = {"url": page.url, "articleBody": page.expected_body}
-    truth["missing"] = {"url": "https://news.example.com/gone", "articleBody": "A page that is not in the folder."}
+    truth["missing"] = {
+        "url": "https://news.example.com/gone",
+        "articleBody": "A page that is not in the folder.",
+    }
     truth_path = tmp_path / "truth.json"
     truth_path.write_text(json.dumps(truth), "utf-8")
     return pages, truth_path
@@ -91,7 +101,10 @@ def test_run_eval_report_and_predictions(tmp_path: Path, reference: ModuleType) 
     assert "missing  https://news.example.com/gone  missing page file" in report
     scored = reference.score(reference.load_truth(truth), reference.load_predictions(predictions))
     figures = reference.aggregate(list(scored.values()))
-    assert f"F1 {figures['f1']:.4f}  precision {figures['precision']:.4f}  recall {figures['recall']:.4f}" in report
+    assert (
+        f"F1 {figures['f1']:.4f}  precision {figures['precision']:.4f}  recall {figures['recall']:.4f}"
+        in report
+    )
     assert figures["n_empty_pred"] == 1
 
 

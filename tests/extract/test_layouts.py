@@ -10,7 +10,13 @@ from pipeline.charset import decode_html
 from pipeline.process import process_page, process_raw
 from tests.extract.conftest import PAGES, SHARED, FixturePage
 
-LAYOUTS = ["semantic.html", "wordpress.html", "plain_paragraphs.html", "legacy_table.html", "seed_structure.html"]
+LAYOUTS = [
+    "semantic.html",
+    "wordpress.html",
+    "plain_paragraphs.html",
+    "legacy_table.html",
+    "seed_structure.html",
+]
 
 
 def test_every_required_layout_has_a_fixture() -> None:
@@ -37,10 +43,27 @@ def test_legacy_page_is_windows_1252_and_decodes_typography() -> None:
     assert "pier’s café" in article.body
 
 
-@pytest.mark.parametrize("boilerplate", ["No time to read", "Get a summary", "Previous Article", "Next Article",
-                                         "Bridge toll", "Lifeboat crew", "Assembly debates", "Valley schools",
-                                         "Share", "Related", "Advertisement", "newsletter", "cookies",
-                                         "All rights reserved", "Back to top", "Leave a Reply"])
+@pytest.mark.parametrize(
+    "boilerplate",
+    [
+        "No time to read",
+        "Get a summary",
+        "Previous Article",
+        "Next Article",
+        "Bridge toll",
+        "Lifeboat crew",
+        "Assembly debates",
+        "Valley schools",
+        "Share",
+        "Related",
+        "Advertisement",
+        "newsletter",
+        "cookies",
+        "All rights reserved",
+        "Back to top",
+        "Leave a Reply",
+    ],
+)
 def test_no_boilerplate_in_any_layout(boilerplate: str) -> None:
     from tests.extract.conftest import FIXTURE_PAGES
 
@@ -68,8 +91,11 @@ def test_seed_article_from_shared_folder() -> None:
     blocks = [b.strip() for b in seed.read_text("utf-8").split("\n\n") if b.strip()]
     title, rest = blocks[0], blocks[1:]
     story = [b for b in rest if len(b.split()) > 30]
-    html = (f"<html><head><title>{title} | Seed News</title></head><body><div class='story'><h1>{title}</h1>"
-            + "".join("<p>" + b.replace("\n", "</p><p>") + "</p>" for b in rest) + "</div></body></html>")
+    html = (
+        f"<html><head><title>{title} | Seed News</title></head><body><div class='story'><h1>{title}</h1>"
+        + "".join("<p>" + b.replace("\n", "</p><p>") + "</p>" for b in rest)
+        + "</div></body></html>"
+    )
     article = process_page(html, "https://seed.example.com/world/russia-iran")
     assert article.title == title
     assert article.body == "\n\n".join(story)

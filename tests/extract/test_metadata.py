@@ -10,14 +10,19 @@ from pipeline.extract import clean_authors, extract_metadata, parse_html, strip_
 from pipeline.models import PageHints
 from pipeline.process import process_page
 
-BODY = "".join(f"<p>Paragraph {i} of an invented report about the harbour, long enough to count as text for "
-               f"every extractor that reads this page in the tests.</p>" for i in range(6))
+BODY = "".join(
+    f"<p>Paragraph {i} of an invented report about the harbour, long enough to count as text for "
+    f"every extractor that reads this page in the tests.</p>"
+    for i in range(6)
+)
 FETCHED = datetime(2026, 3, 5, 12, 0, tzinfo=timezone.utc)
 
 
 def page(head: str = "", body_top: str = "", lang: str = "en", url_title: str = "Tide Plan Approved") -> str:
-    return (f'<html lang="{lang}"><head><title>{url_title}</title>{head}</head><body><article>{body_top}'
-            f"<h1>Tide Plan Approved</h1>{BODY}</article></body></html>")
+    return (
+        f'<html lang="{lang}"><head><title>{url_title}</title>{head}</head><body><article>{body_top}'
+        f"<h1>Tide Plan Approved</h1>{BODY}</article></body></html>"
+    )
 
 
 def meta(html: str, url: str = "https://news.example.com/a", hints: PageHints | None = None):
@@ -25,28 +30,63 @@ def meta(html: str, url: str = "https://news.example.com/a", hints: PageHints | 
 
 
 # --- title ---
-@pytest.mark.parametrize(("title", "site", "url", "expected"), [
-    ("Tide Plan Approved | The Ellery Gazette", "The Ellery Gazette", "https://x.example/a", "Tide Plan Approved"),
-    ("Tide Plan Approved - Ellery Gazette", None, "https://www.ellerygazette.com/a", "Tide Plan Approved"),
-    ("Tide Plan Approved – ellerygazette.com", None, "https://ellerygazette.com/a", "Tide Plan Approved"),
-    ("The Ellery Gazette | Tide Plan Approved", "The Ellery Gazette", "https://x.example/a", "Tide Plan Approved"),
-    ("Tide Plan Approved | Local | The Ellery Gazette", "The Ellery Gazette", "https://x.example/a",
-     "Tide Plan Approved | Local"),
-    ("Brexit: What Happens Next", "The Ellery Gazette", "https://x.example/a", "Brexit: What Happens Next"),
-    ("Council - a view from the pier", None, "https://x.example/a", "Council - a view from the pier"),
-])
-def test_site_suffix_removed_only_with_evidence(title: str, site: str | None, url: str, expected: str) -> None:
+@pytest.mark.parametrize(
+    ("title", "site", "url", "expected"),
+    [
+        (
+            "Tide Plan Approved | The Ellery Gazette",
+            "The Ellery Gazette",
+            "https://x.example/a",
+            "Tide Plan Approved",
+        ),
+        (
+            "Tide Plan Approved - Ellery Gazette",
+            None,
+            "https://www.ellerygazette.com/a",
+            "Tide Plan Approved",
+        ),
+        ("Tide Plan Approved – ellerygazette.com", None, "https://ellerygazette.com/a", "Tide Plan Approved"),
+        (
+            "The Ellery Gazette | Tide Plan Approved",
+            "The Ellery Gazette",
+            "https://x.example/a",
+            "Tide Plan Approved",
+        ),
+        (
+            "Tide Plan Approved | Local | The Ellery Gazette",
+            "The Ellery Gazette",
+            "https://x.example/a",
+            "Tide Plan Approved | Local",
+        ),
+        (
+            "Brexit: What Happens Next",
+            "The Ellery Gazette",
+            "https://x.example/a",
+            "Brexit: What Happens Next",
+        ),
+        ("Council - a view from the pier", None, "https://x.example/a", "Council - a view from the pier"),
+    ],
+)
+def test_site_suffix_removed_only_with_evidence(
+    title: str, site: str | None, url: str, expected: str
+) -> None:
     assert strip_site_suffix(title, site, url) == expected
 
 
 def test_h1_is_evidence_for_the_headline_segment() -> None:
-    assert strip_site_suffix("Tide Plan Approved | Harbour News Network", None, "https://x.example/a",
-                             "Tide Plan Approved") == "Tide Plan Approved"
+    assert (
+        strip_site_suffix(
+            "Tide Plan Approved | Harbour News Network", None, "https://x.example/a", "Tide Plan Approved"
+        )
+        == "Tide Plan Approved"
+    )
 
 
 def test_title_from_page_without_og_title_loses_suffix() -> None:
-    html = page('<meta property="og:site_name" content="The Ellery Gazette">',
-                url_title="Tide Plan Approved | The Ellery Gazette")
+    html = page(
+        '<meta property="og:site_name" content="The Ellery Gazette">',
+        url_title="Tide Plan Approved | The Ellery Gazette",
+    )
     assert meta(html).title == "Tide Plan Approved"
 
 
@@ -56,20 +96,33 @@ META = '<meta property="article:published_time" content="%s">'
 TIME = '<time datetime="%s">then</time>'
 
 
-@pytest.mark.parametrize(("head", "top", "signal", "expected"), [
-    (JSON_LD % "2026-03-01T10:00:00+01:00" + META % "2026-03-02T00:00:00Z", TIME % "2026-03-03",
-     "json-ld", datetime(2026, 3, 1, 9, 0, tzinfo=timezone.utc)),
-    (META % "2026-03-02T08:30:00Z", TIME % "2026-03-03", "meta", datetime(2026, 3, 2, 8, 30, tzinfo=timezone.utc)),
-    ("", TIME % "2026-03-03T07:00:00-05:00", "time", datetime(2026, 3, 3, 12, 0, tzinfo=timezone.utc)),
-])
+@pytest.mark.parametrize(
+    ("head", "top", "signal", "expected"),
+    [
+        (
+            JSON_LD % "2026-03-01T10:00:00+01:00" + META % "2026-03-02T00:00:00Z",
+            TIME % "2026-03-03",
+            "json-ld",
+            datetime(2026, 3, 1, 9, 0, tzinfo=timezone.utc),
+        ),
+        (
+            META % "2026-03-02T08:30:00Z",
+            TIME % "2026-03-03",
+            "meta",
+            datetime(2026, 3, 2, 8, 30, tzinfo=timezone.utc),
+        ),
+        ("", TIME % "2026-03-03T07:00:00-05:00", "time", datetime(2026, 3, 3, 12, 0, tzinfo=timezone.utc)),
+    ],
+)
 def test_date_signal_priority(head: str, top: str, signal: str, expected: datetime) -> None:
     found = meta(page(head, top), "https://news.example.com/2026/02/28/tide")
     assert (found.published_at, found.date_signal) == (expected, signal)
 
 
 def test_feed_hint_before_url_date() -> None:
-    hint = PageHints(published_at=datetime(2026, 3, 2, 6, 0, tzinfo=timezone.utc), date_signal="feed",
-                     fetched_at=FETCHED)
+    hint = PageHints(
+        published_at=datetime(2026, 3, 2, 6, 0, tzinfo=timezone.utc), date_signal="feed", fetched_at=FETCHED
+    )
     found = meta(page(), "https://news.example.com/2026/02/28/tide", hint)
     assert (found.published_at, found.date_signal) == (hint.published_at, "feed")
 
@@ -98,61 +151,77 @@ def test_published_at_is_timezone_aware_for_naive_values() -> None:
 
 def test_article_never_dated_after_fetch() -> None:
     html = page(JSON_LD % "2099-01-01T00:00:00Z")
-    article = process_page(html, "https://news.example.com/2026/03/01/tide", hints=PageHints(fetched_at=FETCHED))
+    article = process_page(
+        html, "https://news.example.com/2026/03/01/tide", hints=PageHints(fetched_at=FETCHED)
+    )
     assert article.published_at == datetime(2026, 3, 1, tzinfo=timezone.utc)
     assert article.date_signal == "url"
 
 
 # --- authors ---
-@pytest.mark.parametrize(("raw", "expected"), [
-    (["By Jane Doe"], ("Jane Doe",)),
-    (["BY JANE DOE"], ("JANE DOE",)),
-    (["By Jane Doe, Senior Reporter"], ("Jane Doe",)),
-    (["Jane Doe | Staff Writer"], ("Jane Doe",)),
-    (["By Jane Doe and John Smith"], ("Jane Doe", "John Smith")),
-    (["By Jane Doe, John Smith & Ana de la Cruz"], ("Jane Doe", "John Smith", "Ana de la Cruz")),
-    (["By Jane Doe Updated 3 March 2026 10:45"], ("Jane Doe",)),
-    (["Jane Doe (Reuters)"], ("Jane Doe",)),
-    (["By Jane Doe for The Ellery Gazette"], ("Jane Doe",)),
-    (["Jane Doe", "jane doe"], ("Jane Doe",)),
-    (["Associated Press"], ()),
-    (["https://example.com/staff/jane"], ()),
-    (["@janedoe"], ()),
-    (["March 3, 2026"], ()),
-])
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        (["By Jane Doe"], ("Jane Doe",)),
+        (["BY JANE DOE"], ("JANE DOE",)),
+        (["By Jane Doe, Senior Reporter"], ("Jane Doe",)),
+        (["Jane Doe | Staff Writer"], ("Jane Doe",)),
+        (["By Jane Doe and John Smith"], ("Jane Doe", "John Smith")),
+        (["By Jane Doe, John Smith & Ana de la Cruz"], ("Jane Doe", "John Smith", "Ana de la Cruz")),
+        (["By Jane Doe Updated 3 March 2026 10:45"], ("Jane Doe",)),
+        (["Jane Doe (Reuters)"], ("Jane Doe",)),
+        (["By Jane Doe for The Ellery Gazette"], ("Jane Doe",)),
+        (["Jane Doe", "jane doe"], ("Jane Doe",)),
+        (["Associated Press"], ()),
+        (["https://example.com/staff/jane"], ()),
+        (["@janedoe"], ()),
+        (["March 3, 2026"], ()),
+    ],
+)
 def test_author_cleaning(raw: list[str], expected: tuple[str, ...]) -> None:
     assert clean_authors(raw) == expected
 
 
-@pytest.mark.parametrize(("raw", "site", "expected"), [
-    (["Jane Doe, Ellery Gazette"], "Ellery Gazette", ("Jane Doe",)),
-    (["Jane Doe Ellery Gazette"], "Ellery Gazette", ("Jane Doe",)),
-    (["Jane Doe. Ellery Gazette"], "Ellery Gazette", ("Jane Doe",)),
-    (["Ellery Gazette"], "Ellery Gazette", ()),
-    (["Jane Doe, MS, RD"], None, ("Jane Doe",)),
-    (["John F. Kennedy"], None, ("John F. Kennedy",)),
-    (["Jane Doe Monday, Jane Doe"], None, ("Jane Doe",)),
-    (["Local, Harbour, Ferries, Weather"], None, ()),
-])
+@pytest.mark.parametrize(
+    ("raw", "site", "expected"),
+    [
+        (["Jane Doe, Ellery Gazette"], "Ellery Gazette", ("Jane Doe",)),
+        (["Jane Doe Ellery Gazette"], "Ellery Gazette", ("Jane Doe",)),
+        (["Jane Doe. Ellery Gazette"], "Ellery Gazette", ("Jane Doe",)),
+        (["Ellery Gazette"], "Ellery Gazette", ()),
+        (["Jane Doe, MS, RD"], None, ("Jane Doe",)),
+        (["John F. Kennedy"], None, ("John F. Kennedy",)),
+        (["Jane Doe Monday, Jane Doe"], None, ("Jane Doe",)),
+        (["Local, Harbour, Ferries, Weather"], None, ()),
+    ],
+)
 def test_author_cleaning_with_site_name(raw: list[str], site: str | None, expected: tuple[str, ...]) -> None:
     assert clean_authors(raw, site, "https://ellerygazette.example.com/a") == expected
 
 
 def test_authors_from_json_ld_meta_and_byline() -> None:
-    ld = '<script type="application/ld+json">{"@type":"NewsArticle","author":[{"name":"Ana Ruiz"},{"name":"Li Wei"}]}'
+    ld = (
+        '<script type="application/ld+json">'
+        '{"@type":"NewsArticle","author":[{"name":"Ana Ruiz"},{"name":"Li Wei"}]}'
+    )
     assert meta(page(ld + "</script>")).authors == ("Ana Ruiz", "Li Wei")
-    assert meta(page('<meta name="author" content="By Tom Okafor, Political Editor">')).authors == ("Tom Okafor",)
+    assert meta(page('<meta name="author" content="By Tom Okafor, Political Editor">')).authors == (
+        "Tom Okafor",
+    )
     byline = '<p class="byline">By <a rel="author">Priya Raman</a> | 3 March 2026</p>'
     assert meta(page(body_top=byline)).authors == ("Priya Raman",)
 
 
 # --- language and canonical URL ---
-@pytest.mark.parametrize(("lang", "head", "expected"), [
-    ("en-GB", "", "en"),
-    ("", '<meta http-equiv="content-language" content="de-DE">', "de"),
-    ("", '<meta property="og:locale" content="fr_FR">', "fr"),
-    ("pt_BR", "", "pt"),
-])
+@pytest.mark.parametrize(
+    ("lang", "head", "expected"),
+    [
+        ("en-GB", "", "en"),
+        ("", '<meta http-equiv="content-language" content="de-DE">', "de"),
+        ("", '<meta property="og:locale" content="fr_FR">', "fr"),
+        ("pt_BR", "", "pt"),
+    ],
+)
 def test_declared_language(lang: str, head: str, expected: str) -> None:
     assert meta(page(head, lang=lang)).language == expected
 
@@ -164,20 +233,26 @@ def test_language_guessed_from_body_when_undeclared() -> None:
 
 def test_canonical_url_is_absolute() -> None:
     html = page('<link rel="canonical" href="/news/tide-plan">')
-    assert meta(html, "https://news.example.com/a?utm=x").canonical_url == "https://news.example.com/news/tide-plan"
+    assert (
+        meta(html, "https://news.example.com/a?utm=x").canonical_url
+        == "https://news.example.com/news/tide-plan"
+    )
     html = page('<meta property="og:url" content="https://news.example.com/og">')
     assert meta(html).canonical_url == "https://news.example.com/og"
 
 
-@pytest.mark.parametrize(("value", "expected"), [
-    ("2026-03-03T19:45:00Z", datetime(2026, 3, 3, 19, 45, tzinfo=timezone.utc)),
-    ("Nov. 19, 2019 8:21 am ET", datetime(2019, 11, 19, 13, 21, tzinfo=timezone.utc)),
-    ("3 March 2026", datetime(2026, 3, 3, tzinfo=timezone.utc)),
-    ("Tuesday", None),   # would be filled in from today's date: extraction must not depend on the clock
-    ("10:45", None),
-    ("1850-01-01", None),
-    ("", None),
-])
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("2026-03-03T19:45:00Z", datetime(2026, 3, 3, 19, 45, tzinfo=timezone.utc)),
+        ("Nov. 19, 2019 8:21 am ET", datetime(2019, 11, 19, 13, 21, tzinfo=timezone.utc)),
+        ("3 March 2026", datetime(2026, 3, 3, tzinfo=timezone.utc)),
+        ("Tuesday", None),  # would be filled in from today's date: extraction must not depend on the clock
+        ("10:45", None),
+        ("1850-01-01", None),
+        ("", None),
+    ],
+)
 def test_parse_date(value: str, expected: datetime | None) -> None:
     from pipeline.extract import parse_date
 
@@ -185,20 +260,26 @@ def test_parse_date(value: str, expected: datetime | None) -> None:
 
 
 def test_logo_h1_is_not_the_headline() -> None:
-    html = ('<html><head><title>Tide Plan Approved - Ellery Gazette</title></head><body>'
-            '<div id="header"><a href="/"><h1>Ellery Gazette Online</h1></a></div>'
-            f"<article>{BODY}</article></body></html>")
+    html = (
+        "<html><head><title>Tide Plan Approved - Ellery Gazette</title></head><body>"
+        '<div id="header"><a href="/"><h1>Ellery Gazette Online</h1></a></div>'
+        f"<article>{BODY}</article></body></html>"
+    )
     assert meta(html, "https://ellerygazette.example.com/a").title == "Tide Plan Approved"
 
 
 def test_article_header_h1_is_the_headline() -> None:
-    html = ('<html><head><title>Home | Ellery Gazette</title></head><body><article>'
-            f'<header class="entry-header"><h1 class="entry-title">Tide Plan Approved</h1></header>{BODY}'
-            "</article></body></html>")
+    html = (
+        "<html><head><title>Home | Ellery Gazette</title></head><body><article>"
+        f'<header class="entry-header"><h1 class="entry-title">Tide Plan Approved</h1></header>{BODY}'
+        "</article></body></html>"
+    )
     assert meta(html, "https://ellerygazette.example.com/a").title == "Tide Plan Approved"
 
 
 def test_og_title_that_is_only_the_site_name_is_skipped() -> None:
-    html = page('<meta property="og:title" content="The Ellery Gazette">'
-                '<meta property="og:site_name" content="The Ellery Gazette">')
+    html = page(
+        '<meta property="og:title" content="The Ellery Gazette">'
+        '<meta property="og:site_name" content="The Ellery Gazette">'
+    )
     assert meta(html).title == "Tide Plan Approved"

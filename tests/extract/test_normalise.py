@@ -9,25 +9,36 @@ import pytest
 from pipeline.normalise import normalise_line, normalise_text
 
 
-@pytest.mark.parametrize(("raw", "expected"), [
-    ("Cafe\u0301 au lait", "Café au lait"),                        # NFC
-    ("The caf\u00c3\u00a9 doesn\u00e2\u20ac\u2122t open", "The café doesn’t open"),  # mojibake (UTF-8 read as cp1252)
-    ("Fish &amp; chips &eacute;t&eacute; &#8220;hot&#8221;", "Fish & chips été “hot”"),
-    ("Double &amp;amp; escaped", "Double & escaped"),
-    ("two   spaces\tand\u00a0nbsp", "two spaces and nbsp"),
-    ("zero\u200bwidth\u200d joiner\ufeff soft\u00adhyphen \u2060word", "zerowidth joiner softhyphen word"),
-    ("one\n\n\n\ntwo\r\nthree\n \n", "one\n\ntwo\n\nthree"),
-    ("  leading and trailing  ", "leading and trailing"),
-    ("ctrl\x00char\x07s", "ctrlchars"),
-    ("line\u2028sep\u2029para", "line\n\nsep\n\npara"),
-    ("", ""),
-    ("\n \n\t", ""),
-])
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("Cafe\u0301 au lait", "Café au lait"),  # NFC
+        (
+            "The caf\u00c3\u00a9 doesn\u00e2\u20ac\u2122t open",
+            "The café doesn’t open",
+        ),  # mojibake (UTF-8 read as cp1252)
+        ("Fish &amp; chips &eacute;t&eacute; &#8220;hot&#8221;", "Fish & chips été “hot”"),
+        ("Double &amp;amp; escaped", "Double & escaped"),
+        ("two   spaces\tand\u00a0nbsp", "two spaces and nbsp"),
+        (
+            "zero\u200bwidth\u200d joiner\ufeff soft\u00adhyphen \u2060word",
+            "zerowidth joiner softhyphen word",
+        ),
+        ("one\n\n\n\ntwo\r\nthree\n \n", "one\n\ntwo\n\nthree"),
+        ("  leading and trailing  ", "leading and trailing"),
+        ("ctrl\x00char\x07s", "ctrlchars"),
+        ("line\u2028sep\u2029para", "line\n\nsep\n\npara"),
+        ("", ""),
+        ("\n \n\t", ""),
+    ],
+)
 def test_normalise_examples(raw: str, expected: str) -> None:
     assert normalise_text(raw) == expected
 
 
-@pytest.mark.parametrize("raw", ["He said “hi” — she said ‘bye’", "東京の天気は晴れ。", "naïve façade", "ＡＢＣ"])
+@pytest.mark.parametrize(
+    "raw", ["He said “hi” — she said ‘bye’", "東京の天気は晴れ。", "naïve façade", "ＡＢＣ"]
+)
 def test_typography_and_scripts_kept(raw: str) -> None:
     assert normalise_text(raw) == unicodedata.normalize("NFC", raw)
 

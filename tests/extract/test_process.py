@@ -18,19 +18,24 @@ from tests.extract.conftest import FIXTURE_PAGES
 URL = "https://news.example.com/a"
 
 
-@pytest.mark.parametrize(("body", "content_type", "reason"), [
-    (b"", "text/html", "empty_body"),
-    (b"   \n ", "text/html", "empty_body"),
-    (b"%PDF-1.7 binary", "application/pdf", "not_html"),
-    (b"\x89PNG\r\n\x1a\n....", None, "not_html"),
-    (b"\x1f\x8b\x08\x00gzip", "text/html", "not_html"),
-    (b"<html><body><p>x</p></body></html>", "image/jpeg", "not_html"),
-    (b"abc\x00\x00\x00def<html>", None, "not_html"),
-    (b"just some words without any markup at all", "text/plain", "not_html"),
-    (b"<html><head><title>Empty</title></head><body></body></html>", "text/html", "empty_body"),
-    (b"<html><body><nav><a href='/'>Home</a></nav></body></html>", "text/html", "empty_body"),
-])
-def test_rejected_inputs_raise_extract_error_with_reason(body: bytes, content_type: str | None, reason: str) -> None:
+@pytest.mark.parametrize(
+    ("body", "content_type", "reason"),
+    [
+        (b"", "text/html", "empty_body"),
+        (b"   \n ", "text/html", "empty_body"),
+        (b"%PDF-1.7 binary", "application/pdf", "not_html"),
+        (b"\x89PNG\r\n\x1a\n....", None, "not_html"),
+        (b"\x1f\x8b\x08\x00gzip", "text/html", "not_html"),
+        (b"<html><body><p>x</p></body></html>", "image/jpeg", "not_html"),
+        (b"abc\x00\x00\x00def<html>", None, "not_html"),
+        (b"just some words without any markup at all", "text/plain", "not_html"),
+        (b"<html><head><title>Empty</title></head><body></body></html>", "text/html", "empty_body"),
+        (b"<html><body><nav><a href='/'>Home</a></nav></body></html>", "text/html", "empty_body"),
+    ],
+)
+def test_rejected_inputs_raise_extract_error_with_reason(
+    body: bytes, content_type: str | None, reason: str
+) -> None:
     with pytest.raises(ExtractError) as caught:
         process_raw(body, content_type, URL)
     assert caught.value.reason == reason
@@ -138,7 +143,9 @@ def test_runs_in_a_process_pool() -> None:
     pickle.dumps(process_raw)
     page = FIXTURE_PAGES[0]
     with ProcessPoolExecutor(max_workers=1) as pool:
-        article = pool.submit(process_raw, page.body_bytes, page.content_type, page.url, time_limit=20).result(60)
+        article = pool.submit(
+            process_raw, page.body_bytes, page.content_type, page.url, time_limit=20
+        ).result(60)
     assert article.body == page.expected_body
 
 
@@ -160,9 +167,11 @@ def test_one_extractor_failing_leaves_the_other(monkeypatch: pytest.MonkeyPatch)
 
 
 def test_short_cjk_article_is_not_rejected_as_empty() -> None:
-    html = ("<html lang='ja'><head><title>港の潮力発電</title></head><body><article><h1>港の潮力発電</h1>"
-            "<p>港町の議会は火曜日の夜、古いフェリー桟橋の下に三基の潮力タービンを設置する試験計画を承認した。</p>"
-            "<p>工事は天候が許せば三月に始まる予定だ。</p></article></body></html>")
+    html = (
+        "<html lang='ja'><head><title>港の潮力発電</title></head><body><article><h1>港の潮力発電</h1>"
+        "<p>港町の議会は火曜日の夜、古いフェリー桟橋の下に三基の潮力タービンを設置する試験計画を承認した。</p>"
+        "<p>工事は天候が許せば三月に始まる予定だ。</p></article></body></html>"
+    )
     article = process_page(html, URL)
     assert article.body.startswith("港町の議会は")
     assert article.language == "ja"

@@ -17,15 +17,61 @@ from tests.extract.conftest import FIXTURE_PAGES
 TIME_LIMIT = 5.0
 SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
-TAGS = ["div", "p", "span", "article", "section", "table", "tr", "td", "br", "a", "h1", "h2", "ul", "li",
-        "script", "style", "nav", "aside", "footer", "time", "meta", "title", "font", "b", "blockquote"]
-ATTRS = ['class="share"', 'class="article-body"', 'id="main"', 'hidden', 'style="display:none"',
-         'rel="canonical" href="/x"', 'datetime="2026-13-45"', 'property="og:title" content="&amp;&#0;"',
-         'class="related-posts"', 'lang="zz-!!"']
-TEXTS = ["No time to read?", "Get a summary", "Previous Article", "Read more: x", "&amp;&lt;&#x110000;&#0;",
-         "caf\u00c3\u00a9", "\u200b\u00ad\ufeff", "The council voted on Tuesday to approve the plan.",
-         "<![CDATA[ x ]]>", "<!-- c -->", "<?xml version='1.0' encoding='latin-1'?>", "\x00\x01", "é“”",
-         "{\"@type\": \"NewsArticle\", \"datePublished\": 12}"]
+TAGS = [
+    "div",
+    "p",
+    "span",
+    "article",
+    "section",
+    "table",
+    "tr",
+    "td",
+    "br",
+    "a",
+    "h1",
+    "h2",
+    "ul",
+    "li",
+    "script",
+    "style",
+    "nav",
+    "aside",
+    "footer",
+    "time",
+    "meta",
+    "title",
+    "font",
+    "b",
+    "blockquote",
+]
+ATTRS = [
+    'class="share"',
+    'class="article-body"',
+    'id="main"',
+    "hidden",
+    'style="display:none"',
+    'rel="canonical" href="/x"',
+    'datetime="2026-13-45"',
+    'property="og:title" content="&amp;&#0;"',
+    'class="related-posts"',
+    'lang="zz-!!"',
+]
+TEXTS = [
+    "No time to read?",
+    "Get a summary",
+    "Previous Article",
+    "Read more: x",
+    "&amp;&lt;&#x110000;&#0;",
+    "caf\u00c3\u00a9",
+    "\u200b\u00ad\ufeff",
+    "The council voted on Tuesday to approve the plan.",
+    "<![CDATA[ x ]]>",
+    "<!-- c -->",
+    "<?xml version='1.0' encoding='latin-1'?>",
+    "\x00\x01",
+    "é“”",
+    '{"@type": "NewsArticle", "datePublished": 12}',
+]
 
 
 @st.composite
@@ -54,7 +100,7 @@ def mutated_fixture(draw: st.DrawFn) -> bytes:
         position = draw(st.integers(0, max(0, len(body) - 1)))
         action = draw(st.integers(0, 2))
         if action == 0:
-            del body[position:position + draw(st.integers(1, 400))]
+            del body[position : position + draw(st.integers(1, 400))]
         elif action == 1:
             body[position:position] = draw(st.binary(max_size=30))
         else:
@@ -79,14 +125,28 @@ def _only_pipeline_errors(call) -> None:  # type: ignore[no-untyped-def]
 @SETTINGS
 @given(html_fragments(), st.sampled_from(["", "<html><head><title>T | Site</title></head><body>"]))
 def test_generated_html_raises_only_pipeline_errors(fragment: str, prefix: str) -> None:
-    _only_pipeline_errors(lambda: process_page(prefix + fragment, "https://x.example/a", time_limit=TIME_LIMIT))
+    _only_pipeline_errors(
+        lambda: process_page(prefix + fragment, "https://x.example/a", time_limit=TIME_LIMIT)
+    )
 
 
 @SETTINGS
-@given(mutated_fixture(), st.sampled_from([None, "text/html", "text/html; charset=utf-8",
-                                           "text/html; charset=bogus", "application/octet-stream"]))
+@given(
+    mutated_fixture(),
+    st.sampled_from(
+        [
+            None,
+            "text/html",
+            "text/html; charset=utf-8",
+            "text/html; charset=bogus",
+            "application/octet-stream",
+        ]
+    ),
+)
 def test_mutated_pages_raise_only_pipeline_errors(body: bytes, content_type: str | None) -> None:
-    _only_pipeline_errors(lambda: process_raw(body, content_type, "https://x.example/a", time_limit=TIME_LIMIT))
+    _only_pipeline_errors(
+        lambda: process_raw(body, content_type, "https://x.example/a", time_limit=TIME_LIMIT)
+    )
 
 
 @SETTINGS
@@ -96,9 +156,12 @@ def test_arbitrary_bytes_raise_only_pipeline_errors(body: bytes) -> None:
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.text(alphabet=st.characters(codec="utf-8"), max_size=200)
-       | st.lists(st.sampled_from(TEXTS + ["\n", "\r\n", " ", "&amp;amp;", "e\u0301", "\u00c3"]), max_size=12)
-       .map("".join))
+@given(
+    st.text(alphabet=st.characters(codec="utf-8"), max_size=200)
+    | st.lists(
+        st.sampled_from(TEXTS + ["\n", "\r\n", " ", "&amp;amp;", "e\u0301", "\u00c3"]), max_size=12
+    ).map("".join)
+)
 def test_normalise_is_idempotent(text: str) -> None:
     once = normalise_text(text)
     assert normalise_text(once) == once
@@ -106,8 +169,10 @@ def test_normalise_is_idempotent(text: str) -> None:
 
 
 @SETTINGS
-@given(st.lists(st.text(max_size=80), max_size=15),
-       st.lists(st.sampled_from([r"^x", r"(?i)read", r"\d+"]), max_size=2))
+@given(
+    st.lists(st.text(max_size=80), max_size=15),
+    st.lists(st.sampled_from([r"^x", r"(?i)read", r"\d+"]), max_size=2),
+)
 def test_clean_paragraphs_never_raises_and_only_removes(lines: list[str], patterns: list[str]) -> None:
     kept = clean_paragraphs(lines, CleaningRules(drop_line_patterns=tuple(patterns)))
     assert len(kept) <= len(lines)

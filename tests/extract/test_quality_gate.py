@@ -17,6 +17,8 @@ def test_fixture_corpus_scores_above_floor() -> None:
         scores[page.name] = score_page(page.expected_body, article.body)
     figures = aggregate(list(scores.values()))
     worst = min(scores.items(), key=lambda item: item[1].f1)
-    assert figures.f1 >= CORPUS_F1_FLOOR, f"fixture F1 {figures.f1:.4f}; worst page {worst[0]} {worst[1].f1:.3f}"
+    assert figures.f1 >= CORPUS_F1_FLOOR, (
+        f"fixture F1 {figures.f1:.4f}; worst page {worst[0]} {worst[1].f1:.3f}"
+    )
     assert worst[1].f1 >= PAGE_F1_FLOOR, f"{worst[0]} scored {worst[1].f1:.3f}"
     assert figures.empty == 0
