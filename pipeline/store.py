@@ -258,8 +258,8 @@ class Store:
     def discovered_in_window(self, source: str, window: Window) -> list[DiscoveredURL]:
         """URLs that earlier discovery runs saw for `source` with a date inside `window`."""
         with self._transaction("read discovered URLs") as cur:
-            cur.execute("SELECT url, published_at, date_signal, title FROM discovered_urls WHERE source = %(s)s"
-                        " AND published_at >= %(start)s AND published_at < %(end)s",
+            cur.execute("SELECT url, published_at, date_signal, title FROM discovered_urls"
+                        " WHERE source = %(s)s AND published_at >= %(start)s AND published_at < %(end)s",
                         {"s": source, "start": window.start, "end": window.end})
             return [DiscoveredURL(url, source, published, signal, title)
                     for url, published, signal, title in cur.fetchall()]

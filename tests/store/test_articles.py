@@ -181,3 +181,12 @@ def test_counts_per_source(store: Store, run_id: int, tag: str) -> None:
     assert counts == SaveCounts(2, 0, 0, 1)
     assert counts.per_source == {f"{tag}-a": SaveCounts(1, 0, 0, 0), f"{tag}-b": SaveCounts(1, 0, 0, 1)}
     assert store.save_articles(run_id, batch[1:]).per_source == {f"{tag}-b": SaveCounts(0, 0, 2, 0)}
+
+
+def test_articles_per_source_counts_the_window(store: Store, run_id: int, tag: str) -> None:
+    undated = article(f"https://{tag}-b.example/u", words(30, f"{tag}u"), published_at=None)
+    old = article(f"https://{tag}-a.example/2", words(30, f"{tag}2"), published_at=WHEN - timedelta(days=3))
+    new = article(f"https://{tag}-a.example/1", words(30, f"{tag}1"))
+    store.save_articles(run_id, [item(f"{tag}-a", new), item(f"{tag}-a", old), item(f"{tag}-b", undated)])
+    counts = store.articles_per_source(Window(WHEN - timedelta(hours=1), WHEN + timedelta(hours=1)))
+    assert (counts.get(f"{tag}-a"), counts.get(f"{tag}-b")) == (1, 1)

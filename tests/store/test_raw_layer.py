@@ -72,3 +72,14 @@ def test_undated_pages_belong_to_the_window_they_were_fetched_in(store: Store, r
     outside = Window(WHEN + timedelta(hours=1), WHEN + timedelta(hours=2))
     assert [r.url for r in store.iter_raw_pages(inside, [tag])] == [url]
     assert list(store.iter_raw_pages(outside, [tag])) == []
+
+
+def test_discovered_in_window_returns_the_stored_hints(store: Store, run_id: int, tag: str) -> None:
+    inside = DiscoveredURL(f"https://{tag}.example/in", tag, WHEN, "sitemap_lastmod", "In")
+    outside = DiscoveredURL(f"https://{tag}.example/out", tag, WHEN - timedelta(days=2), "feed", "Out")
+    undated = DiscoveredURL(f"https://{tag}.example/undated", tag)
+    store.save_discovered(run_id, [inside, outside, undated])
+    store.save_discovered(run_id, [DiscoveredURL(inside.url, tag)])  # seen again without hints: kept
+    window = Window(WHEN - timedelta(hours=1), WHEN + timedelta(hours=1))
+    assert store.discovered_in_window(tag, window) == [inside]
+    assert store.discovered_in_window("other", window) == []
