@@ -17,9 +17,9 @@ THRESHOLD = 0.5  # estimated Jaccard similarity of word 3-shingles at which two 
 MIN_WORDS = 20  # shorter bodies are not clustered: too few shingles for a meaningful estimate
 SCHEME = "affine32"
 
-_BAND_MULTIPLIERS = np.array([0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9, 0xD6E8FEB86659FD93,
-                              0xFF51AFD7ED558CCD, 0xC4CEB9FE1A85EC53, 0x85EBCA77C2B2AE63, 0x27D4EB2F165667C5],
-                             dtype=np.uint64)
+_MIXERS = np.array([0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9, 0xD6E8FEB86659FD93,
+                    0xFF51AFD7ED558CCD, 0xC4CEB9FE1A85EC53, 0x85EBCA77C2B2AE63, 0x27D4EB2F165667C5],
+                   dtype=np.uint64)  # odd 64-bit constants for multiply-add hashing
 _WORD = re.compile(r"\w+", re.UNICODE)
 
 
@@ -28,15 +28,19 @@ def content_hash(body: str) -> str:
     return hashlib.sha256(body.encode("utf-8")).hexdigest()
 
 
-def shingle_hashes(text: str, k: int = SHINGLE_WORDS) -> np.ndarray:
-    """Distinct 32-bit hashes of the lower-cased word k-grams of `text` (CRC32 per word, mixed with numpy)."""
-    words = _WORD.findall(text.casefold())
+def shingle_hashes(words: list[str], k: int = SHINGLE_WORDS) -> np.ndarray:
+    """Distinct 32-bit hashes of the word k-grams (CRC32 per word, k-grams mixed with numpy)."""
     hashes = np.fromiter((zlib.crc32(w.encode("utf-8")) for w in words), dtype=np.uint64, count=len(words))
     if len(hashes) >= k:
         with np.errstate(over="ignore"):  # multiply-add hashing wraps modulo 2**64 on purpose
-            mixed = sum(hashes[i:len(hashes) - k + 1 + i] * _BAND_MULTIPLIERS[i] for i in range(k))
+            mixed = sum(hashes[i:len(hashes) - k + 1 + i] * _MIXERS[i] for i in range(k))
         hashes = mixed >> np.uint64(32)
     return np.unique(hashes & np.uint64(0xFFFFFFFF))
+
+
+def words_of(text: str) -> list[str]:
+    """Lower-cased words (Unicode letters and digits) of a text."""
+    return _WORD.findall(text.casefold())
 
 
 @lru_cache(maxsize=1)
@@ -54,10 +58,11 @@ def _bands() -> tuple[tuple[int, int], ...]:
 
 def signature(text: str) -> MinHash | None:
     """MinHash of the text's shingles, or None when the text is too short to cluster."""
-    if len(_WORD.findall(text)) < MIN_WORDS:
+    words = words_of(text)
+    if len(words) < MIN_WORDS:
         return None
     minhash = MinHash(num_perm=NUM_PERM, scheme=SCHEME, permutations=_permutations(), hashfunc=int)
-    minhash.update_batch(shingle_hashes(text).tolist())
+    minhash.update_batch(shingle_hashes(words).tolist())
     return minhash
 
 
@@ -67,7 +72,7 @@ def band_keys(minhash: MinHash) -> list[tuple[int, int]]:
     rows = bands[0][1] - bands[0][0]
     values = minhash.hashvalues[: len(bands) * rows].astype(np.uint64).reshape(len(bands), rows)
     with np.errstate(over="ignore"):  # multiply-add hashing wraps modulo 2**64 on purpose
-        keys = (values * _BAND_MULTIPLIERS[:rows]).sum(axis=1, dtype=np.uint64) >> np.uint64(1)
+        keys = (values * _MIXERS[:rows]).sum(axis=1, dtype=np.uint64) >> np.uint64(1)
     return [(band, int(key)) for band, key in enumerate(keys.tolist())]
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import os
 import tempfile
 import warnings
@@ -12,8 +11,6 @@ from pipeline.errors import DatabaseUnavailable
 from pipeline.settings import Settings
 
 DATABASE_NAME = "news_pipeline"
-
-log = logging.getLogger(__name__)
 
 
 def embedded_database_url(data_dir: Path) -> str:
