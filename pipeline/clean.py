@@ -8,7 +8,6 @@ from collections.abc import Iterable, Sequence
 from functools import lru_cache
 
 import lxml.html
-from cssselect import GenericTranslator, SelectorError
 from lxml import etree
 from lxml.html import HtmlElement
 
@@ -133,10 +132,12 @@ _PROMO_RUN = 8  # headlines dropped after a "Related stories" heading
 
 def validate_rules(rules: CleaningRules) -> None:
     """Raise ConfigError for a CSS selector or line pattern that does not compile."""
+    import soupsieve
+
     for selector in rules.drop_selectors:
         try:
-            _css_xpath(selector)
-        except SelectorError as exc:
+            soupsieve.compile(selector)
+        except (soupsieve.SelectorSyntaxError, ValueError) as exc:
             raise ConfigError(f"invalid drop_selectors entry {selector!r}: {exc}") from None
     for pattern in rules.drop_line_patterns:
         try:
@@ -145,9 +146,26 @@ def validate_rules(rules: CleaningRules) -> None:
             raise ConfigError(f"invalid drop_line_patterns entry {pattern!r}: {exc}") from None
 
 
-@lru_cache(maxsize=512)
-def _css_xpath(selector: str) -> etree.XPath:
-    return etree.XPath(GenericTranslator().css_to_xpath(selector))
+def drop_selected(html: str, selectors: Iterable[str]) -> tuple[str, list[str]]:
+    """The rule-driven pass: remove what a source's CSS selectors match (BeautifulSoup + soupsieve,
+    the CSS dialect the sources file is validated with); only sources with selectors pay for it."""
+    selectors = tuple(selectors)
+    if not selectors:
+        return html, []
+    import soupsieve
+    from bs4 import BeautifulSoup
+
+    soup = BeautifulSoup(html, "lxml")
+    removed = []
+    for selector in selectors:
+        try:
+            matches = soup.select(selector)
+        except (soupsieve.SelectorSyntaxError, ValueError) as exc:
+            raise ExtractError(f"bad drop selector {selector!r}: {exc}", reason="bad_rule") from None
+        for node in matches:
+            node.decompose()
+            removed.append(f"selector:{selector}")
+    return str(soup), removed
 
 
 @lru_cache(maxsize=256)
@@ -157,9 +175,10 @@ def _line_regex(pattern: str) -> re.Pattern[str]:
 
 # --- the tree pass ------------------------------------------------------------------------------
 def prune_tree(tree: HtmlElement, rules: CleaningRules = CleaningRules()) -> list[str]:
-    """Remove page furniture from `tree` in place; return what was removed (for the record)."""
-    removed = _drop_selected(tree, rules.drop_selectors)
-    removed += _drop_furniture(tree)
+    """Remove page furniture from `tree` in place; return what was removed (for the record).
+
+    The source's own CSS selectors are applied before parsing, by `drop_selected`."""
+    removed = _drop_furniture(tree)
     removed += unwrap_layout_tables(tree)
     removed += split_double_breaks(tree)
     return removed
@@ -183,20 +202,6 @@ def unwrap_layout_tables(tree: HtmlElement) -> list[str]:
                 part.tag = "div"
             unwrapped.append("layout-table")
     return unwrapped
-
-
-def _drop_selected(tree: HtmlElement, selectors: Iterable[str]) -> list[str]:
-    removed = []
-    for selector in selectors:
-        try:
-            nodes = _css_xpath(selector)(tree)
-        except SelectorError as exc:
-            raise ExtractError(f"bad drop selector {selector!r}: {exc}", reason="bad_rule") from None
-        for node in nodes:
-            if isinstance(node, etree._Element) and node.getparent() is not None:
-                _remove(node)
-                removed.append(f"selector:{selector}")
-    return removed
 
 
 def _names(node: etree._Element) -> str:

@@ -26,6 +26,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s")
+    if not args.verbose:  # trafilatura reports every discarded block as a warning
+        logging.getLogger("trafilatura").setLevel(logging.ERROR)
     try:
         return int(args.handler(args) or EXIT_OK)
     except ConfigError as exc:

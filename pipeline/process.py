@@ -13,7 +13,7 @@ from typing import TypeVar
 import trafilatura
 
 from pipeline.charset import decode_html
-from pipeline.clean import clean_paragraphs, line_key, prune_tree, word_count
+from pipeline.clean import clean_paragraphs, drop_selected, line_key, prune_tree, word_count
 from pipeline.errors import ExtractError, PipelineError
 from pipeline.extract import extract_body, extract_metadata, parse_html, strip_non_content
 from pipeline.models import CleaningRules, ExtractedArticle, PageHints
@@ -83,10 +83,11 @@ def process_page(
 def _process(html: str, url: str, rules: CleaningRules, hints: PageHints | None) -> ExtractedArticle:
     if "<" not in html[:100_000]:
         raise ExtractError("no markup in the document", reason="not_html")
+    html, selected = drop_selected(html, rules.drop_selectors)
     tree = parse_html(html)
     meta = extract_metadata(tree, url, hints)
     strip_non_content(tree)
-    pruned = prune_tree(tree, rules)
+    pruned = selected + prune_tree(tree, rules)
     choice = extract_body(tree, url)
     paragraphs = clean_paragraphs(_without_headline(list(choice.paragraphs), meta.headlines), rules)
     # Already in the normalised shape, so that normalisation usually needs a single pass.

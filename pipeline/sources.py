@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 
 import yaml
 
+from pipeline.clean import validate_rules
 from pipeline.errors import ConfigError
 from pipeline.models import CleaningRules, Politeness, Source
 
@@ -96,23 +97,12 @@ def _parse_rules(value: Any, where: str) -> CleaningRules:
     _reject_unknown(value, _RULE_KEYS, where)
     selectors = _string_list(value.get("drop_selectors"), f"{where}: drop_selectors")
     patterns = _string_list(value.get("drop_line_patterns"), f"{where}: drop_line_patterns")
-    for selector in selectors:
-        _check_selector(selector, where)
-    for pattern in patterns:
-        try:
-            re.compile(pattern)
-        except re.error as exc:
-            raise ConfigError(f"{where}: drop_line_patterns: bad regular expression {pattern!r}: {exc}") from None
-    return CleaningRules(drop_selectors=selectors, drop_line_patterns=patterns)
-
-
-def _check_selector(selector: str, where: str) -> None:
-    from bs4 import BeautifulSoup
-
+    rules = CleaningRules(drop_selectors=selectors, drop_line_patterns=patterns)
     try:
-        BeautifulSoup("<p></p>", "html.parser").select(selector)
-    except Exception as exc:  # soupsieve raises its own SelectorSyntaxError
-        raise ConfigError(f"{where}: drop_selectors: bad CSS selector {selector!r}: {exc}") from None
+        validate_rules(rules)
+    except ConfigError as exc:
+        raise ConfigError(f"{where}: {exc}") from None
+    return rules
 
 
 def _parse_politeness(value: Any, where: str) -> Politeness | None:
