@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 from pipeline import dedup
 from pipeline.store import _CANDIDATE_QUERY, Store
 from tests.store.helpers import WIRE_STORY, article, item, rows, scalar, wire, words
+
+REPO = Path(__file__).resolve().parents[2]
 
 
 def geneva(tag: str) -> str:
@@ -76,3 +83,16 @@ def test_signatures_are_stable_and_similar_for_light_edits() -> None:
     assert dedup.similarity(a, dedup.from_bytes(dedup.to_bytes(b))) >= dedup.THRESHOLD
     assert set(dedup.band_keys(a)) & set(dedup.band_keys(b))
     assert dedup.signature("too short to cluster") is None
+
+
+def test_signatures_do_not_depend_on_the_process() -> None:
+    """Stored signatures must match ones computed later by another process (no salted hash())."""
+    code = ("from pipeline import dedup; from tests.store.helpers import WIRE_STORY;"
+            " print(dedup.to_bytes(dedup.signature(WIRE_STORY)).hex())")
+    outputs = set()
+    for seed in ("1", "2"):
+        env = {**os.environ, "PYTHONHASHSEED": seed}
+        done = subprocess.run([sys.executable, "-c", code], cwd=REPO, env=env, capture_output=True, text=True,
+                              check=True)
+        outputs.add(done.stdout.strip())
+    assert outputs == {dedup.to_bytes(dedup.signature(WIRE_STORY)).hex()}
