@@ -247,23 +247,40 @@ def postgres_version(url: str) -> str:
         engine.dispose()
 
 
+WITHOUT_SEARCH = "ALTER TABLE articles DROP COLUMN search CASCADE"  # what-if: no full-text tsvector
+
+
 def store_bulk(source_url: str, server_url: str) -> dict[str, Any]:
-    """Store.save_articles of the run's articles, in Settings.batch_size batches, into a fresh database."""
+    """Store.save_articles of the run's articles, in Settings.batch_size batches, into a fresh database.
+
+    Measured as migrated (the figure), and again without the generated full-text column (what-if).
+    """
     from pipeline.settings import Settings
-    from pipeline.store import Store
 
     items = _stored_articles(source_url)
     batch = Settings().batch_size
+    seconds = _save_in_batches(server_url, items, batch)
+    what_if = _save_in_batches(server_url, items, batch, WITHOUT_SEARCH)
+    return {"articles": len(items), "seconds": seconds, "batch": batch,
+            "articles_per_s": len(items) / seconds if seconds else 0.0,
+            "without_search_articles_per_s": len(items) / what_if if what_if else 0.0}
+
+
+def _save_in_batches(server_url: str, items: list[Any], batch: int, alter: str | None = None) -> float:
+    from pipeline.store import Store
+
     with throwaway_database(server_url, "bench_store") as url, Store.open(url) as store:
         store.upgrade()
+        if alter:
+            with store.engine.begin() as conn:
+                conn.execute(sa.text(alter))
         run = store.begin_run("bench-store", None, [], {})
         began = time.perf_counter()
         for i in range(0, len(items), batch):
             store.save_articles(run, items[i:i + batch])
         seconds = time.perf_counter() - began
         store.end_run(run, "success", {})
-    return {"articles": len(items), "seconds": seconds, "batch": batch,
-            "articles_per_s": len(items) / seconds if seconds else 0.0}
+    return seconds
 
 
 def _stored_articles(url: str) -> list[Any]:
