@@ -14,12 +14,14 @@ import sqlalchemy as sa
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from pipeline import dedup  # noqa: E402
 from pipeline.models import ExtractedArticle  # noqa: E402
 from pipeline.store import ArticleInput, Store  # noqa: E402
 
 COUNT = int(os.environ.get("BENCH_ARTICLES", "5000"))
 BATCH = int(os.environ.get("BENCH_BATCH", "500"))
 WITHOUT_SEARCH = os.environ.get("BENCH_WITHOUT_SEARCH") == "1"  # drop the tsvector to see what it costs
+PRESIGNED = os.environ.get("BENCH_PRESIGNED") == "1"  # MinHash computed beforehand, as extraction workers can
 
 
 def make_articles(count: int, seed: int = 7) -> list[ArticleInput]:
@@ -40,7 +42,8 @@ def make_articles(count: int, seed: int = 7) -> list[ArticleInput]:
         article = ExtractedArticle(url=f"https://bench{i % 5}.example/{i}", title=f"Story {i}", body=body,
                                    authors=("Bench",), published_at=published, date_signal="feed",
                                    language="en", extractor_version="bench", method="trafilatura")
-        items.append(ArticleInput(f"bench{i % 5}", None, published, article))
+        signature = dedup.signature_bytes(body) if PRESIGNED else None
+        items.append(ArticleInput(f"bench{i % 5}", None, published, article, signature))
     return items
 
 
@@ -66,7 +69,7 @@ def main() -> None:
             again = time.perf_counter()
             counts = store.save_articles(run, items[:BATCH])
             rerun = time.perf_counter() - again
-        label = " (no full-text column)" if WITHOUT_SEARCH else ""
+        label = (" (no full-text column)" if WITHOUT_SEARCH else "") + (" (presigned)" if PRESIGNED else "")
         print(f"{COUNT} articles{label} in batches of {BATCH}: {elapsed:.2f} s ="
               f" {COUNT / elapsed:,.0f} articles/s (rerun of one batch: {counts},"
               f" {BATCH / rerun:,.0f} articles/s)")

@@ -66,6 +66,12 @@ def signature(text: str) -> MinHash | None:
     return minhash
 
 
+def signature_bytes(text: str) -> bytes:
+    """`to_bytes(signature(text))`, or b"" when the text is too short: what `ArticleInput.signature` takes."""
+    minhash = signature(text)
+    return b"" if minhash is None else to_bytes(minhash)
+
+
 def band_keys(minhash: MinHash) -> list[tuple[int, int]]:
     """(band number, 63-bit key) per LSH band: two articles sharing any pair are candidates."""
     bands = _bands()

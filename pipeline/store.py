@@ -51,6 +51,7 @@ class ArticleInput:
     raw_page_id: int | None
     fetched_at: datetime
     article: ExtractedArticle
+    signature: bytes | None = None  # optional `dedup.signature_bytes(body)` computed in a worker process
 
 
 @dataclass(frozen=True)
@@ -337,7 +338,7 @@ class Store:
             changed = [k for k in batch if k in existing and existing[k][1] != _fingerprint(batch[k].article)]
             ids = dict(zip(new, _allocate_ids(cur, len(new)), strict=False))
             ids.update({k: existing[k][0] for k in changed})
-            targets = [(ids[k], batch[k].article.body) for k in batch if k in ids]
+            targets = [(ids[k], batch[k].article.body, batch[k].signature) for k in batch if k in ids]
             with ThreadPoolExecutor(max_workers=1) as pool:  # sign while the server indexes the inserts
                 signing = pool.submit(_sign, targets)
                 canonical = _exact_duplicates(cur, [(ids[k], batch[k].article) for k in batch if k in ids])
@@ -345,8 +346,8 @@ class Store:
                 _revise_articles(cur, run_id, [(ids[k], batch[k]) for k in changed], canonical)
                 released = _relink_duplicates(cur, [ids[k] for k in changed])
                 signatures = {aid: sig for aid, sig in signing.result().items() if aid not in canonical}
-            signatures.update(_sign(released))
-            _link_near_duplicates(cur, [aid for aid, _ in targets + released], signatures)
+            signatures.update(_sign([(aid, body, None) for aid, body in released]))
+            _link_near_duplicates(cur, [t[0] for t in targets] + [aid for aid, _ in released], signatures)
         return _counts(batch, set(new), set(changed), {k for k in new if ids[k] in canonical})
 
     def record_failures(self, run_id: int, failures: Sequence[Failure]) -> None:
@@ -625,9 +626,17 @@ def _relink_duplicates(cur: Any, changed: list[int]) -> list[tuple[int, str]]:
     return [(aid, body) for aid, body, canonical in cur.fetchall() if canonical is None]
 
 
-def _sign(rows: list[tuple[int, str]]) -> dict[int, Any]:
-    """MinHash signatures of the bodies long enough to cluster, by article id (pure CPU work)."""
-    return {aid: sig for aid, body in sorted(rows) if (sig := dedup.signature(body)) is not None}
+def _sign(rows: list[tuple[int, str, bytes | None]]) -> dict[int, Any]:
+    """MinHash signatures of the bodies long enough to cluster, by article id (pure CPU work).
+
+    A signature the caller computed (`ArticleInput.signature`, e.g. in an extraction worker) is reused.
+    """
+    signatures = {}
+    for aid, body, given in sorted(rows, key=lambda r: r[0]):
+        sig = dedup.signature(body) if given is None else dedup.from_bytes(given) if given else None
+        if sig is not None:
+            signatures[aid] = sig
+    return signatures
 
 
 def _link_near_duplicates(cur: Any, ids: list[int], signatures: dict[int, Any]) -> None:

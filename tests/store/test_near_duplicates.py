@@ -8,8 +8,8 @@ import sys
 from pathlib import Path
 
 from pipeline import dedup
-from pipeline.store import _CANDIDATE_QUERY, Store
-from tests.store.helpers import WIRE_STORY, article, item, rows, scalar, wire, words
+from pipeline.store import _CANDIDATE_QUERY, ArticleInput, Store
+from tests.store.helpers import WHEN, WIRE_STORY, article, item, rows, scalar, wire, words
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -96,3 +96,20 @@ def test_signatures_do_not_depend_on_the_process() -> None:
                               check=True)
         outputs.add(done.stdout.strip())
     assert outputs == {dedup.to_bytes(dedup.signature(WIRE_STORY)).hex()}
+
+
+def test_signatures_computed_by_the_caller_are_used(store: Store, run_id: int, tag: str) -> None:
+    first = item(f"{tag}-a", article(f"https://{tag}-a.example/1", wire(tag)))
+    copy = article(f"https://{tag}-b.example/1", geneva(tag))
+    presigned = ArticleInput(f"{tag}-b", None, WHEN, copy, signature=dedup.signature_bytes(copy.body))
+    opted_out = ArticleInput(f"{tag}-c", None, WHEN, article(f"https://{tag}-c.example/1", shortened(tag)),
+                             signature=b"")  # the caller says: too short to cluster
+    store.save_articles(run_id, [first, presigned, opted_out])
+    stored = rows(store, "SELECT a.source, m.similarity, s.signature FROM articles a"
+                  " LEFT JOIN near_duplicate_members m ON m.article_id = a.id"
+                  " LEFT JOIN article_minhash s ON s.article_id = a.id"
+                  " WHERE a.source LIKE :p ORDER BY a.source",
+                  p=f"{tag}-%")
+    assert [(source, sim is not None) for source, sim, _ in stored] == [
+        (f"{tag}-a", True), (f"{tag}-b", True), (f"{tag}-c", False)]
+    assert bytes(stored[1][2]) == presigned.signature and stored[2][2] is None
