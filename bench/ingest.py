@@ -23,7 +23,7 @@ import baselines  # noqa: E402
 import loopsite  # noqa: E402
 import sqlalchemy as sa  # noqa: E402
 import yaml  # noqa: E402
-from measure import TimedStore, Timings, TreeSampler, instrumented, machine  # noqa: E402
+from measure import PgBackends, TimedStore, Timings, TreeSampler, instrumented, machine  # noqa: E402
 
 DEFAULT_DATASET = BENCH.parents[1] / "shared" / "datasets" / "article-extraction-dev"
 DEFAULT_SERVER = "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -138,8 +138,8 @@ def ingest_once(args: argparse.Namespace, url: str, site: SiteHandle, workdir: P
     timings = Timings()
     with Store.open(url) as store:
         store.upgrade()
-        exclude = {site.process.pid}
-        with TreeSampler(lambda: exclude) as sampler, instrumented(timings):
+        with backends_of(url) as backends, TreeSampler(lambda: {site.process.pid}, backends) as sampler, \
+                instrumented(timings):
             began = time.perf_counter()
             summary = run_ingest(settings, sources, loopsite_window(), TimedStore(store, timings))
             wall = time.perf_counter() - began
@@ -159,11 +159,21 @@ def reprocess_once(url: str, site: SiteHandle) -> dict[str, Any]:
     settings = Settings.from_env(database_url=url)
     timings = Timings()
     with Store.open(url) as store:
-        with TreeSampler(lambda: {site.process.pid}) as sampler, instrumented(timings):
+        with backends_of(url) as backends, TreeSampler(lambda: {site.process.pid}, backends) as sampler, \
+                instrumented(timings):
             began = time.perf_counter()
             summary = run_reprocess(settings, loopsite_window(), TimedStore(store, timings))
             wall = time.perf_counter() - began
     return _run_figures("reprocess", summary, wall, sampler, timings)
+
+
+@contextmanager
+def backends_of(url: str) -> Iterator[PgBackends]:
+    backends = PgBackends(url)
+    try:
+        yield backends
+    finally:
+        backends.close()
 
 
 def loopsite_window() -> Any:
@@ -185,7 +195,10 @@ def _run_figures(kind: str, summary: Any, wall: float, sampler: TreeSampler, tim
         "failures": dict(summary.failures_by_reason()),
         "articles_per_s": stored / wall if wall else 0.0, "pages_per_s": pages / wall if wall else 0.0,
         "cpu_s": cpu, "cpu_main_s": main_cpu, "cpu_children_s": cpu - main_cpu, "sampler_cpu_s": sampler.own_cpu,
-        "cpu_s_per_article": cpu / stored if stored else None, "peak_rss_mib": sampler.peak_rss / MIB,
+        "cpu_postgres_s": sampler.cpu_extra,
+        "cpu_s_per_article": cpu / stored if stored else None,
+        "cpu_with_postgres_s_per_article": (cpu + sampler.cpu_extra) / stored if stored else None,
+        "peak_rss_mib": sampler.peak_rss / MIB,
         "peak_rss_by_process_mib": sampler.peak_by_process,
         "discover_s": timings.seconds.get("discover", 0.0),
         "fetch_pages": timings.calls.get("fetch.page", 0), "fetch_span_s": timings.span("fetch.page"),

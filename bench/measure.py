@@ -22,11 +22,15 @@ class TreeSampler:
     children it reaped: the forkserver reaps the extraction workers, which are already counted);
     the workers live as long as the pool, so only processes shorter than an interval are missed.
     `peak_by_process` is the RSS breakdown (MiB by process role) of the sample with the largest sum.
+    `extra` names further processes (the run's PostgreSQL backends) whose CPU is counted apart, in
+    `cpu_extra`, and whose RSS is not counted (their shared buffers are not the pipeline's memory).
     """
 
-    def __init__(self, exclude: Callable[[], set[int]] = set, interval: float = 0.1, rescan: int = 10) -> None:
-        self.exclude, self.interval, self.rescan = exclude, interval, rescan
+    def __init__(self, exclude: Callable[[], set[int]] = set, extra: Callable[[], set[int]] = set,
+                 interval: float = 0.1, rescan: int = 10) -> None:
+        self.exclude, self.extra, self.interval, self.rescan = exclude, extra, interval, rescan
         self._known: list[tuple[psutil.Process, str]] = []
+        self._extra_pids: set[int] = set()
         self.me = psutil.Process()
         self.peak_rss = 0
         self.peak_by_process: dict[str, float] = {}
@@ -38,6 +42,7 @@ class TreeSampler:
         self._thread = threading.Thread(target=self._loop, daemon=True, name="tree-sampler")
 
     def __enter__(self) -> TreeSampler:
+        self.began = time.time()
         self.cpu_start = dict(self._sample())
         self._thread.start()
         return self
@@ -50,7 +55,15 @@ class TreeSampler:
 
     @property
     def cpu_seconds(self) -> float:
-        return sum(last - self.cpu_start.get(pid, 0.0) for pid, last in self.cpu_last.items())
+        """CPU of the process tree (main, forkserver, extraction workers)."""
+        return sum(last - self.cpu_start.get(pid, 0.0) for pid, last in self.cpu_last.items()
+                   if pid not in self._extra_pids)
+
+    @property
+    def cpu_extra(self) -> float:
+        """CPU of the `extra` processes (the PostgreSQL backends serving the run)."""
+        return sum(last - self.cpu_start.get(pid, 0.0) for pid, last in self.cpu_last.items()
+                   if pid in self._extra_pids)
 
     @property
     def cpu_main(self) -> float:
@@ -72,7 +85,16 @@ class TreeSampler:
                         found.append((child, self._role(child)))
                 except psutil.Error:
                     continue
-            self._known = found
+            for pid in self.extra() - self._extra_pids:
+                try:
+                    backend = psutil.Process(pid)
+                    late = backend.create_time() > self.began  # a backend born during the run counts whole
+                    self.cpu_start.setdefault(pid, 0.0 if late else sum(backend.cpu_times()[:2]))
+                    self._extra_pids.add(pid)
+                except psutil.Error:
+                    continue
+            self._known = found + [(psutil.Process(pid), "postgres") for pid in self._extra_pids
+                                   if psutil.pid_exists(pid)]
         return self._known
 
     def _sample(self, rescan: bool = False) -> dict[int, float]:
@@ -82,7 +104,8 @@ class TreeSampler:
             try:
                 with process.oneshot():
                     times = process.cpu_times()
-                    rss[role] += process.memory_info().rss
+                    if role != "postgres":
+                        rss[role] += process.memory_info().rss
             except psutil.Error:
                 continue
             cpu[process.pid] = times.user + times.system
@@ -212,6 +235,34 @@ def _note_results(timings: Timings, done: list[Any]) -> None:
             timings.items["extract.results"] += len(done)
             timings.first.setdefault("extract.results", now)
             timings.last["extract.results"] = now
+
+
+class PgBackends:
+    """The pids of the PostgreSQL backends connected to one database (for CPU accounting), when local."""
+
+    def __init__(self, database_url: str) -> None:
+        import psycopg2
+        from baselines import libpq_params
+
+        self.conn = psycopg2.connect(**libpq_params(database_url))
+        self.conn.autocommit = True
+
+    def __call__(self) -> set[int]:
+        with self.conn.cursor() as cur:
+            cur.execute("SELECT pid FROM pg_stat_activity WHERE datname = current_database()"
+                        " AND pid <> pg_backend_pid()")
+            pids = {row[0] for row in cur.fetchall()}
+        return {pid for pid in pids if _is_postgres(pid)}
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+def _is_postgres(pid: int) -> bool:
+    try:
+        return "postgres" in psutil.Process(pid).name()
+    except psutil.Error:
+        return False
 
 
 def machine() -> dict[str, Any]:

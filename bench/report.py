@@ -48,7 +48,9 @@ def _print_run(title: str, r: dict[str, Any]) -> None:
     print(f"throughput {r['articles_per_s']:.1f} articles/s ({r['pages_per_s']:.1f} pages/s); "
           f"CPU {r['cpu_s']:.1f} s = {r['cpu_s'] / per * 1000:.1f} ms/article "
           f"(main process {r['cpu_main_s']:.1f} s incl. sampler {r['sampler_cpu_s']:.2f} s, "
-          f"extraction workers {r['cpu_children_s']:.1f} s); peak RSS of the process tree {r['peak_rss_mib']:.0f} MiB "
+          f"extraction workers {r['cpu_children_s']:.1f} s), plus PostgreSQL backends {r['cpu_postgres_s']:.1f} s"
+          f" = {r['cpu_with_postgres_s_per_article'] * 1000:.1f} ms/article with the database; "
+          f"peak RSS of the process tree {r['peak_rss_mib']:.0f} MiB "
           f"({', '.join(f'{k} {v}' for k, v in r['peak_rss_by_process_mib'].items())})")
     print("time per stage (stages overlap: fetch threads, extraction processes and the store run concurrently):")
     if r["fetch_pages"]:
@@ -82,6 +84,8 @@ def figure_rows(f: dict[str, Any]) -> list[tuple[str, str, str, str]]:
     run, n = f["ingest"], f["params"]["n"]
     rows = [("end to end (articles/s)", f"{run['articles_per_s']:.1f}", "", ""),
             ("CPU per article (s)", f"{run['cpu_s_per_article'] or 0:.4f}", "", ""),
+            ("CPU per article incl. PostgreSQL backends (s)", f"{run['cpu_with_postgres_s_per_article'] or 0:.4f}",
+             "", ""),
             ("peak RSS, process tree (MiB)", f"{run['peak_rss_mib']:.0f}", "", ""),
             ("stage: fetch, first to last page (s)", f"{run['fetch_span_s']:.2f}", "", ""),
             ("stage: extract+clean+normalise CPU (s)", f"{run['extract_cpu_s']:.2f}", "", ""),
@@ -97,7 +101,9 @@ def figure_rows(f: dict[str, Any]) -> list[tuple[str, str, str, str]]:
                  ("pipeline / naive", _ratio(run["articles_per_s"], naive), f">= {TARGET_NAIVE:g}x",
                   _met(_div(run["articles_per_s"], naive) >= TARGET_NAIVE)),
                  ("pipeline / extraction bound", _ratio(run["articles_per_s"], bound), f">= {TARGET_BOUND:g}x",
-                  _met(_div(run["articles_per_s"], bound) >= TARGET_BOUND))]
+                  _met(_div(run["articles_per_s"], bound) >= TARGET_BOUND)),
+                 ("CPU/page: trafilatura alone / pipeline tree", _ratio(_per(f["bound"]), run["cpu_s_per_article"]),
+                  "", "")]
     if "reprocess" in f:
         rate = f["reprocess"]["pages_per_s"]
         rows.append(("reprocess (pages/s)", f"{rate:.1f}", "", ""))
@@ -134,6 +140,10 @@ def print_memory(m: dict[str, Any]) -> None:
     rows.append((f"peak RSS N={sizes[-1]} / N={sizes[0]}", _ratio(m["ratio"], 1.0), f"<= {TARGET_MEMORY:g}x",
                  _met((m["ratio"] or 99) <= TARGET_MEMORY)))
     print_table(rows)
+
+
+def _per(rate: dict[str, Any]) -> float:
+    return rate["cpu_s"] / max(rate["pages"], 1)
 
 
 def _div(a: float | None, b: float | None) -> float:
