@@ -425,7 +425,10 @@ LIMIT %(limit)s
 _CANDIDATE_QUERY = """
 SELECT DISTINCT q.owner, b.article_id
 FROM unnest(%s::bigint[], %s::smallint[], %s::bigint[]) AS q(owner, band, key)
-JOIN article_band_keys b ON b.band = q.band AND b.key = q.key
+CROSS JOIN LATERAL (
+    SELECT k.article_id FROM article_band_keys k WHERE k.band = q.band AND k.key = q.key
+    OFFSET 0  -- a fence: always probe the primary key per band key, never hash-join the whole table
+) b
 WHERE b.article_id <> q.owner
 """
 
@@ -667,7 +670,7 @@ def _cluster_candidates(cur: Any, keys: dict[int, list[tuple[int, int]]]
     """Stored articles sharing a band key with each new one, their signatures, and cluster memberships."""
     triples = [(aid, band, key) for aid, pairs in keys.items() for band, key in pairs]
     owners, bands, values = ([t[i] for t in triples] for i in range(3))
-    cur.execute(_CANDIDATE_QUERY, (list(owners), list(bands), list(values)))
+    cur.execute(_CANDIDATE_QUERY, (_int_array(owners), _int_array(bands), _int_array(values)))
     candidates: dict[int, set[int]] = {}
     for owner, other in cur.fetchall():
         candidates.setdefault(owner, set()).add(other)
@@ -677,6 +680,11 @@ def _cluster_candidates(cur: Any, keys: dict[int, list[tuple[int, int]]]
     cur.execute("SELECT article_id, cluster_id FROM near_duplicate_members WHERE article_id = ANY(%s)",
                 (found + list(keys),))
     return candidates, known, dict(cur.fetchall())
+
+
+def _int_array(values: Iterable[int]) -> str:
+    """An integer array literal: one short string parameter instead of thousands of adapted list items."""
+    return "{" + ",".join(map(str, values)) + "}"
 
 
 def _write_signatures(cur: Any, signatures: dict[int, Any], keys: dict[int, list[tuple[int, int]]]) -> None:
