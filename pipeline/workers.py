@@ -50,7 +50,11 @@ class ExtractorPool:
     def __init__(self, settings: Settings) -> None:
         self.workers = settings.resolved_extract_workers
         self.time_limit = settings.extract_timeout
-        self.max_in_flight = max(8, self.workers * 8)
+        # Room for a whole raw batch (the orchestrator submits `batch_size` jobs right after each
+        # save_raw_pages) plus a working queue: with only workers*8 the submitting thread blocked until
+        # the batch was nearly done, so fetching and storing the next batch never overlapped extraction
+        # and the workers idled during every store call (bench/ingest.py, docs/benchmarks.md).
+        self.max_in_flight = max(8, settings.batch_size + self.workers * 8)
         self.pending: deque[tuple[ExtractionJob, Future[Outcome]]] = deque()
         self.executor: ProcessPoolExecutor | None = None
 
