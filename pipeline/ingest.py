@@ -320,8 +320,9 @@ class _ArticleSink:
             self.summary.source(job.source).failures[f"extract:{outcome.reason}"] += 1
             self.failures.append(outcome)
         else:
-            article = choose_article_url(outcome, job.final_url)
-            self.articles.append(ArticleInput(job.source, job.raw_page_id, job.fetched_at, article))
+            article = choose_article_url(outcome.article, job.final_url)
+            self.articles.append(ArticleInput(job.source, job.raw_page_id, job.fetched_at, article,
+                                              outcome.signature))
             sample = self.samples.setdefault(job.source, [])
             if len(sample) < LEARN_SAMPLE:
                 sample.append(article.body)

@@ -13,7 +13,16 @@ from typing import Union
 from pipeline.models import CleaningRules, ExtractedArticle, Failure, PageHints
 from pipeline.settings import Settings
 
-Outcome = Union[ExtractedArticle, Failure]
+
+@dataclass(frozen=True)
+class Extracted:
+    """A successful extraction, with the body's MinHash signature computed in the worker too."""
+
+    article: ExtractedArticle
+    signature: bytes | None
+
+
+Outcome = Union[Extracted, Failure]
 
 
 @dataclass(frozen=True)
@@ -33,11 +42,13 @@ class ExtractionJob:
 
 def extract_job(job: ExtractionJob, time_limit: float) -> Outcome:
     """Worker entry point: an article, or a Failure with the reason (never raises)."""
+    from pipeline.dedup import signature_bytes
     from pipeline.errors import PipelineError
     from pipeline.process import process_raw
 
     try:
-        return process_raw(job.body, job.content_type, job.final_url, job.rules, job.hints, time_limit=time_limit)
+        article = process_raw(job.body, job.content_type, job.final_url, job.rules, job.hints, time_limit=time_limit)
+        return Extracted(article, signature_bytes(article.body))
     except PipelineError as exc:
         return Failure(job.url, job.source, "extract", exc.reason, str(exc)[:500])
     except Exception as exc:  # a bug in a third-party parser must not end the run
