@@ -199,7 +199,7 @@ def _run_figures(kind: str, summary: Any, wall: float, sampler: TreeSampler, tim
         "cpu_s_per_article": cpu / stored if stored else None,
         "cpu_with_postgres_s_per_article": (cpu + sampler.cpu_extra) / stored if stored else None,
         "peak_rss_mib": sampler.peak_rss / MIB,
-        "peak_rss_by_process_mib": sampler.peak_by_process,
+        "peak_rss_by_process_mib": sampler.peak_by_process, "rss_series_mib": sampler.series,
         "discover_s": timings.seconds.get("discover", 0.0),
         "fetch_pages": timings.calls.get("fetch.page", 0), "fetch_span_s": timings.span("fetch.page"),
         "fetch_request_s": timings.seconds.get("fetch.page", 0.0),
@@ -370,6 +370,7 @@ def memory_scaling(args: argparse.Namespace) -> dict[str, Any]:
     """Peak RSS of the pipeline run at each size, each in a fresh interpreter (no carried-over heap)."""
     sizes = [int(s) for s in args.memory_sizes.split(",")]
     peaks: dict[str, Any] = {}
+    machine_facts: dict[str, Any] = {}
     for n in sizes:
         _say(f"memory scaling: pipeline run at N={n}")
         with tempfile.NamedTemporaryFile(suffix=".json") as out:
@@ -380,9 +381,11 @@ def memory_scaling(args: argparse.Namespace) -> dict[str, Any]:
             subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
             run = json.loads(Path(out.name).read_text())
         peaks[str(n)] = {"peak_rss_mib": run["ingest"]["peak_rss_mib"], "articles": run["rows"]["articles"],
-                         "articles_per_s": run["ingest"]["articles_per_s"]}
+                         "articles_per_s": run["ingest"]["articles_per_s"],
+                         "by_process_mib": run["ingest"]["peak_rss_by_process_mib"]}
+        machine_facts = run["machine"]
     small, large = peaks[str(sizes[0])]["peak_rss_mib"], peaks[str(sizes[-1])]["peak_rss_mib"]
-    return {"sizes": peaks, "ratio": large / small if small else None, "machine": machine(),
+    return {"sizes": peaks, "ratio": large / small if small else None, "machine": machine_facts,
             "params": {"hosts": args.hosts, "latency_s": args.latency}}
 
 

@@ -34,6 +34,7 @@ class TreeSampler:
         self.me = psutil.Process()
         self.peak_rss = 0
         self.peak_by_process: dict[str, float] = {}
+        self.series: list[tuple[float, int, int]] = []  # (seconds, total MiB, main MiB), one per rescan
         self.samples = 0
         self.own_cpu = 0.0  # CPU time of the sampling thread itself (overhead, included in cpu_main)
         self.cpu_start: dict[int, float] = {}
@@ -111,6 +112,8 @@ class TreeSampler:
             cpu[process.pid] = times.user + times.system
         self.samples += 1
         total = sum(rss.values())
+        if rescan or self.samples % self.rescan == 1:
+            self.series.append((round(time.time() - self.began, 1), int(total) >> 20, int(rss["main"]) >> 20))
         if total > self.peak_rss:
             self.peak_rss, self.peak_by_process = int(total), {k: round(v / 2**20) for k, v in rss.items()}
         self.cpu_last.update(cpu)

@@ -136,6 +136,8 @@ def print_memory(m: dict[str, Any]) -> None:
     print(_machine_line(m["machine"]))
     rows = [(f"peak RSS at N={n} (MiB)", f"{v['peak_rss_mib']:.0f}", f"{v['articles']} articles",
              f"{v['articles_per_s']:.1f}/s") for n, v in m["sizes"].items()]
+    for n, v in m["sizes"].items():
+        print(f"N={n}: peak by process (MiB): " + ", ".join(f"{k} {mib}" for k, mib in v["by_process_mib"].items()))
     sizes = list(m["sizes"])
     rows.append((f"peak RSS N={sizes[-1]} / N={sizes[0]}", _ratio(m["ratio"], 1.0), f"<= {TARGET_MEMORY:g}x",
                  _met((m["ratio"] or 99) <= TARGET_MEMORY)))
