@@ -30,3 +30,9 @@ def airflow_db() -> Path:
     subprocess.run([sys.executable, "-m", "airflow", "db", "migrate"], check=True, env=os.environ.copy(),
                    stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     return AIRFLOW_HOME
+
+
+@pytest.fixture
+def database_url(make_database) -> str:
+    """A fresh database per DAG test, so no cache entry or discovered URL leaks between tests."""
+    return make_database()
