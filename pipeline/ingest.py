@@ -6,9 +6,7 @@ import logging
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from pipeline.errors import PipelineError, SystemicFailure
@@ -26,6 +24,10 @@ from pipeline.models import (
 from pipeline.settings import Settings
 from pipeline.summary import RunSummary
 from pipeline.workers import ExtractionJob, ExtractorPool
+
+if TYPE_CHECKING:  # imported lazily at run time: the store pulls in SQLAlchemy and psycopg2
+    from pipeline.fetch import Fetcher
+    from pipeline.store import Store
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +48,7 @@ def run_ingest(
     settings: Settings,
     sources: Sequence[Source],
     window: Window | None,
-    store: Any,
+    store: Store,
     *,
     conditional: bool = True,
     progress: Progress | None = None,
@@ -73,7 +75,7 @@ def run_ingest(
 def run_reprocess(
     settings: Settings,
     window: Window,
-    store: Any,
+    store: Store,
     *,
     source_names: Sequence[str] | None = None,
     sources: Sequence[Source] = (),
@@ -121,8 +123,8 @@ def discover_targets(
     settings: Settings,
     sources: Sequence[Source],
     window: Window | None,
-    store: Any,
-    fetcher: Any,
+    store: Store,
+    fetcher: Fetcher,
     summary: RunSummary,
     conditional: bool,
 ) -> tuple[list[Target], list[Any]]:
@@ -165,7 +167,7 @@ def discover_targets(
     return _drop_known(settings, list(targets.values()), store, summary), discoveries
 
 
-def _save_validators(discoveries: Sequence[Any], store: Any) -> None:
+def _save_validators(discoveries: Sequence[Any], store: Store) -> None:
     from pipeline.discover import record_validators
 
     for discovery in discoveries:
@@ -209,7 +211,7 @@ def _hints(item: DiscoveredURL) -> PageHints:
     return PageHints(published_at=item.published_at, date_signal=item.date_signal, title=item.title)
 
 
-def _drop_known(settings: Settings, targets: list[Target], store: Any, summary: RunSummary) -> list[Target]:
+def _drop_known(settings: Settings, targets: list[Target], store: Store, summary: RunSummary) -> list[Target]:
     if settings.refetch or not targets:
         return targets
     known = store.known_urls([t.url for t in targets])
@@ -219,7 +221,7 @@ def _drop_known(settings: Settings, targets: list[Target], store: Any, summary: 
     return [t for t in targets if t.url not in known]
 
 
-def _with_learned_rules(source: Source, store: Any) -> Source:
+def _with_learned_rules(source: Source, store: Store) -> Source:
     learned = store.learned_lines(source.name)
     return replace(source, rules=replace(source.rules, learned_lines=frozenset(learned)))
 
@@ -227,9 +229,9 @@ def _with_learned_rules(source: Source, store: Any) -> Source:
 def _fetch_and_process(
     settings: Settings,
     targets: list[Target],
-    fetcher: Any,
+    fetcher: Fetcher,
     pool: ExtractorPool,
-    store: Any,
+    store: Store,
     summary: RunSummary,
     progress: Progress | None,
 ) -> None:
@@ -281,7 +283,7 @@ def _interleave_hosts(targets: Sequence[Target]) -> Iterator[str]:
 class _RawSink:
     """Buffer fetched pages, save them to the raw layer in batches, then hand them to extraction."""
 
-    def __init__(self, store: Any, summary: RunSummary, batch_size: int, pool: ExtractorPool) -> None:
+    def __init__(self, store: Store, summary: RunSummary, batch_size: int, pool: ExtractorPool) -> None:
         self.store, self.summary, self.batch_size, self.pool = store, summary, batch_size, pool
         self.pending: list[tuple[Target, FetchedPage]] = []
 
@@ -306,7 +308,7 @@ class _RawSink:
 class _ArticleSink:
     """Collect extraction results; store articles and failures in bulk batches."""
 
-    def __init__(self, store: Any, summary: RunSummary, batch_size: int) -> None:
+    def __init__(self, store: Store, summary: RunSummary, batch_size: int) -> None:
         self.store, self.summary, self.batch_size = store, summary, batch_size
         self.articles: list[Any] = []
         self.failures: list[Failure] = []
@@ -332,28 +334,18 @@ class _ArticleSink:
     def flush(self) -> None:
         if self.articles:
             batch, self.articles = self.articles, []
-            counts = self.store.save_articles(self.summary.run_id, batch)
-            self._count(batch, counts)
+            self._count(self.store.save_articles(self.summary.run_id, batch))
         if self.failures:
             batch_f, self.failures = self.failures, []
             self.store.record_failures(self.summary.run_id, batch_f)
 
-    def _count(self, batch: list[Any], counts: Any) -> None:
-        per_source = getattr(counts, "per_source", None)
-        if per_source:
-            for name, c in per_source.items():
-                stats = self.summary.source(name)
-                stats.inserted += c.inserted
-                stats.updated += c.updated
-                stats.unchanged += c.unchanged
-                stats.duplicates += c.duplicates
-            return
-        name = batch[0].source if len({item.source for item in batch}) == 1 else None
-        stats = self.summary.source(name or "*")
-        stats.inserted += counts.inserted
-        stats.updated += counts.updated
-        stats.unchanged += counts.unchanged
-        stats.duplicates += counts.duplicates
+    def _count(self, counts: Any) -> None:
+        for name, c in counts.per_source.items():
+            stats = self.summary.source(name)
+            stats.inserted += c.inserted
+            stats.updated += c.updated
+            stats.unchanged += c.unchanged
+            stats.duplicates += c.duplicates
 
     def learn_boilerplate(self) -> None:
         """Learn each source's repeated lines from this run's bodies; stored per source, reversible."""
@@ -368,7 +360,7 @@ class _ArticleSink:
 class _ledger:
     """Context manager that closes the run in the ledger with its status, even on failure."""
 
-    def __init__(self, summary: RunSummary, store: Any) -> None:
+    def __init__(self, summary: RunSummary, store: Store) -> None:
         self.summary, self.store, self.started = summary, store, time.monotonic()
 
     def __enter__(self) -> _ledger:
@@ -394,19 +386,3 @@ def _raise_if_systemic(summary: RunSummary) -> None:
     fetch_failures = sum(n for reason, n in summary.failures_by_reason().items() if reason.startswith("fetch:"))
     if fetch_failures >= 5 and fetched == 0:
         raise SystemicFailure(f"all {fetch_failures} fetches failed: {dict(summary.failures_by_reason())}")
-
-
-def default_window_for(day: datetime) -> Window:
-    """The one-day window starting at `day` (UTC midnight)."""
-    from datetime import timedelta
-
-    start = day.replace(hour=0, minute=0, second=0, microsecond=0)
-    return Window(start, start + timedelta(days=1))
-
-
-def sources_path_or_default(path: Path | None) -> Path:
-    from pipeline.errors import ConfigError
-
-    if path is None:
-        raise ConfigError("no sources file: pass --sources FILE or set NEWS_PIPELINE_SOURCES")
-    return path
