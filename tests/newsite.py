@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import html
+import threading
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Callable
 
-from tests.sitekit import Response, Site
+from tests.sitekit import RequestInfo, Response, Site
 
 LEAD = ("The committee met for six hours on Tuesday and agreed to publish its findings in full, a decision that "
         "members described as overdue. ")
@@ -87,3 +89,40 @@ def sources_yaml(base: str) -> str:
             f"    politeness: {{min_delay: 0, max_connections: 4}}\n"
             f"  - name: herald-sitemap\n    sitemaps: [{base}/news-sitemap.xml]\n"
             f"    politeness: {{min_delay: 0, max_connections: 4}}\n")
+
+
+class Trap:
+    """Runs `action` once, when the `at`-th article page is requested while the trap is armed."""
+
+    def __init__(self, at: int, action: Callable[[], None], armed: bool = True) -> None:
+        self.at, self.action, self.armed, self.count = at, action, armed, 0
+        self._lock = threading.Lock()
+
+    def hit(self) -> None:
+        with self._lock:
+            if not self.armed:
+                return
+            self.count += 1
+            if self.count == self.at:
+                self.armed = False
+                self.action()
+
+
+def build_trapped_site(stories: list[Story], trap: Trap) -> Site:
+    """A site whose article pages spring `trap` (e.g. take the database away) as they are served."""
+    site = build_site(stories, [])
+
+    def page(story: Story) -> Callable[[RequestInfo], Response]:
+        def handler(info: RequestInfo) -> Response:
+            trap.hit()
+            return Response(story.page(site.base))
+        return handler
+
+    for story in stories:
+        site.routes[f"/news/{story.slug}"] = page(story)
+    return site
+
+
+def one_feed_source(base: str, name: str = "herald") -> str:
+    """A sources file with one feed source fetched over a single connection (a deterministic order)."""
+    return f"- name: {name}\n  feeds: [{base}/feed.xml]\n  politeness: {{min_delay: 0, max_connections: 1}}\n"

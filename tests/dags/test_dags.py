@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from tests.newsite import Story, build_site, sources_yaml
+from tests.newsite import Story, Trap, build_site, build_trapped_site, one_feed_source, sources_yaml
 
 pytestmark = pytest.mark.airflow
 REPO = Path(__file__).resolve().parents[2]
@@ -124,33 +124,22 @@ def test_a_task_failed_halfway_and_retried_gives_the_rows_of_a_clean_run(
     from airflow.dag_processing.dagbag import DagBag
 
     from tests.integration.test_faults import _allow_database, _block_database, _rows
-    from tests.sitekit import Response
 
     day = D1 - timedelta(days=3)
     stories = [Story(f"retry-{i}", f"Retry story {i} about the ferry timetable", day + timedelta(hours=2 * i),
                      layout="html5" if i % 2 else "wordpress") for i in range(6)]
     clean_db, faulty_db = make_database(), make_database()
-    armed = {"on": False, "served": 0}
+    faulty_name = sa.engine.make_url(faulty_db).database
 
-    def page(story: Story):
-        def handler(info):
-            if armed["on"]:
-                armed["served"] += 1
-                if armed["served"] == 4:  # the database goes away halfway, and comes back 2 s later
-                    armed["on"] = False
-                    _block_database(pg_server_url, sa.engine.make_url(faulty_db).database)
-                    threading.Timer(2.0, _allow_database,
-                                    (pg_server_url, sa.engine.make_url(faulty_db).database)).start()
-            return Response(story.page(site.base))
-        return handler
+    def database_goes_away_for_two_seconds() -> None:
+        _block_database(pg_server_url, faulty_name)
+        threading.Timer(2.0, _allow_database, (pg_server_url, faulty_name)).start()
 
-    site = build_site(stories, [])
-    for story in stories:
-        site.routes[f"/news/{story.slug}"] = page(story)
+    trap = Trap(4, database_goes_away_for_two_seconds, armed=False)
+    site = build_trapped_site(stories, trap)
     with site:
         sources = tmp_path / "sources.yaml"
-        sources.write_text(f"- name: herald\n  feeds: [{site.base}/feed.xml]\n"
-                           f"  politeness: {{min_delay: 0, max_connections: 1}}\n", encoding="utf-8")
+        sources.write_text(one_feed_source(site.base), encoding="utf-8")
         for key, value in {"NEWS_PIPELINE_BATCH_SIZE": "2", "NEWS_PIPELINE_FETCH_WORKERS": "1",
                            "NEWS_PIPELINE_EXTRACT_WORKERS": "1"}.items():
             monkeypatch.setenv(key, value)
@@ -163,7 +152,7 @@ def test_a_task_failed_halfway_and_retried_gives_the_rows_of_a_clean_run(
         assert dag.test(logical_date=day + timedelta(days=1), run_conf=conf).state == "success"
 
         monkeypatch.setenv("DATABASE_URL", faulty_db)
-        armed["on"] = True
+        trap.armed = True
         retried = dag.test(logical_date=day + timedelta(days=1), run_conf=conf)
         assert retried.state == "success"
         [ti] = [ti for ti in retried.get_task_instances() if ti.task_id == "ingest"]

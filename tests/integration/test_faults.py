@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import json
 import logging
-import threading
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import sqlalchemy as sa
 
 from pipeline.cli import main
-from tests.newsite import Story, build_site
-from tests.sitekit import RequestInfo, Response
+from tests.newsite import Story, Trap, build_site, build_trapped_site, one_feed_source
 
 UTC = timezone.utc
 DAY = datetime(2026, 11, 10, tzinfo=UTC)
@@ -59,25 +57,11 @@ def test_database_lost_mid_run_fails_clearly_and_a_rerun_completes_without_dupli
     with Store.open(fresh_database_url) as store:
         store.upgrade()
     name = _database_name(fresh_database_url)
-    served = {"n": 0}
-    lock = threading.Lock()
-
-    def page(story: Story):
-        def handler(info: RequestInfo) -> Response:
-            with lock:
-                served["n"] += 1
-                if served["n"] == 5:  # two batches of two pages are stored by now
-                    _block_database(pg_server_url, name)
-            return Response(story.page(site.base))
-        return handler
-
-    site = build_site(STORIES, [])
-    for story in STORIES:
-        site.routes[f"/news/{story.slug}"] = page(story)
+    # two batches of two pages are stored when the fifth page is served and the database goes away
+    site = build_trapped_site(STORIES, Trap(5, lambda: _block_database(pg_server_url, name)))
     with site:
         sources = tmp_path / "s.yaml"
-        sources.write_text(f"- name: herald\n  feeds: [{site.base}/feed.xml]\n"
-                           f"  politeness: {{min_delay: 0, max_connections: 1}}\n", encoding="utf-8")
+        sources.write_text(one_feed_source(site.base), encoding="utf-8")
         monkeypatch.setenv("DATABASE_URL", fresh_database_url)
         monkeypatch.setenv("NEWS_PIPELINE_BATCH_SIZE", "2")
         monkeypatch.setenv("NEWS_PIPELINE_FETCH_WORKERS", "1")
