@@ -49,7 +49,7 @@ def _print_run(title: str, r: dict[str, Any]) -> None:
           f"CPU {r['cpu_s']:.1f} s = {r['cpu_s'] / per * 1000:.1f} ms/article "
           f"(main process {r['cpu_main_s']:.1f} s incl. sampler {r['sampler_cpu_s']:.2f} s, "
           f"extraction workers {r['cpu_children_s']:.1f} s), plus PostgreSQL backends {r['cpu_postgres_s']:.1f} s"
-          f" = {r['cpu_with_postgres_s_per_article'] * 1000:.1f} ms/article with the database; "
+          f" = {(r['cpu_s'] + r['cpu_postgres_s']) / per * 1000:.1f} ms/article with the database; "
           f"peak RSS of the process tree {r['peak_rss_mib']:.0f} MiB "
           f"({', '.join(f'{k} {v}' for k, v in r['peak_rss_by_process_mib'].items())})")
     print("time per stage (stages overlap: fetch threads, extraction processes and the store run concurrently):")
