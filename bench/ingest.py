@@ -164,7 +164,9 @@ def reprocess_once(url: str, site: SiteHandle) -> dict[str, Any]:
             began = time.perf_counter()
             summary = run_reprocess(settings, loopsite_window(), TimedStore(store, timings))
             wall = time.perf_counter() - began
-    return _run_figures("reprocess", summary, wall, sampler, timings)
+    figures = _run_figures("reprocess", summary, wall, sampler, timings)
+    figures["extract_workers"] = settings.resolved_extract_workers
+    return figures
 
 
 @contextmanager

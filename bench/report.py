@@ -58,9 +58,11 @@ def _print_run(title: str, r: dict[str, Any]) -> None:
         print(f"  discover                  {r['discover_s']:7.2f} s wall (feeds, robots.txt)")
         print(f"  fetch                     {r['fetch_span_s']:7.2f} s from first to last page; {r['fetch_pages']}"
               f" requests, {mean:.0f} ms each, {r['fetch_request_s'] / max(r['fetch_span_s'], 1e-9):.1f} in flight")
+    busy = r["extract_cpu_s"] / max(r["extract_span_s"] * r.get("extract_workers", 2), 1e-9)
     print(f"  extract+clean+normalise   {r['extract_cpu_s']:7.2f} s CPU in the workers "
           f"({r['extract_cpu_s'] / max(r['pages'], 1) * 1000:.1f} ms/page), {r['extract_span_s']:.2f} s wall from first"
-          f" job to last result; main thread waited {r['extract_wait_s']:.2f} s on a full pool")
+          f" job to last result (workers busy {busy:.0%}); main thread waited {r['extract_wait_s']:.2f} s on a full"
+          " pool")
     by_call = sorted(r["store_by_call_s"].items(), key=lambda kv: -kv[1])
     calls = ", ".join(f"{k} {v:.2f}" for k, v in by_call if v >= 0.01)
     rate = r.get("store_articles_per_s_in_run")
