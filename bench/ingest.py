@@ -53,6 +53,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--memory-sizes", default="500,5000")
     parser.add_argument("--json", type=Path, help="also write the figures here")
     parser.add_argument("--keep-database", action="store_true", help="do not drop the throwaway database")
+    parser.add_argument("--pipeline-only", action="store_true",
+                        help="only the pipeline run and its rows (what --memory-scaling runs at each size)")
     args = parser.parse_args(argv)
     if not args.synthetic and not (args.dataset / "html").is_dir():
         print(f"dataset {args.dataset} not found: using 40 synthetic template pages", file=sys.stderr)
@@ -407,16 +409,14 @@ def _say(text: str) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    argv = sys.argv[1:] if argv is None else argv
-    pipeline_only = "--pipeline-only" in argv
-    args = parse_args([a for a in argv if a != "--pipeline-only"])
+    args = parse_args(argv)
     from report import print_memory, print_report
 
     if args.memory_scaling:
         figures = {"memory_scaling": memory_scaling(args)}
         print_memory(figures["memory_scaling"])
     else:
-        figures = benchmark(args, pipeline_only)
+        figures = benchmark(args, args.pipeline_only)
         print_report(figures)
     if args.json:
         args.json.write_text(json.dumps(figures, indent=2, default=str), encoding="utf-8")
