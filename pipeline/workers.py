@@ -82,8 +82,16 @@ class ExtractorPool:
         """Queue a job; returns results that finished meanwhile (blocks while the pool is full)."""
         if self.executor is None:
             return [(job, extract_job(job, self.time_limit))]
-        self.pending.append((job, self.executor.submit(extract_job, job, self.time_limit)))
-        finished = self._collect_done()
+        try:
+            future = self.executor.submit(extract_job, job, self.time_limit)
+        except BrokenProcessPool:  # a worker died since the last collection: new pool, then resubmit
+            finished = self._collect_done()
+            self._restart()
+            future = self.executor.submit(extract_job, job, self.time_limit)
+        else:
+            finished = []
+        self.pending.append((job, future))
+        finished += self._collect_done()
         while len(self.pending) >= self.max_in_flight:
             wait([f for _, f in self.pending], return_when=FIRST_COMPLETED)
             finished.extend(self._collect_done())
