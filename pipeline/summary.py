@@ -91,13 +91,16 @@ class RunSummary:
         lines = [f"{self.kind} run {self.run_id} {self.status} in {self.seconds:.1f}s"
                  + (f" for [{self.window.start:%Y-%m-%d %H:%M}, {self.window.end:%Y-%m-%d %H:%M}) UTC"
                     if self.window else "")]
-        header = f"{'source':<24}{'discovered':>11}{'fetched':>9}{'stored':>8}{'unchanged':>10}{'failed':>8}"
+        header = (f"{'source':<24}{'discovered':>11}{'fetched':>9}{'stored':>8}{'duplicate':>10}{'unchanged':>10}"
+                  f"{'failed':>8}")
         lines.append(header)
         for name, s in sorted(self.sources.items()):
             backed = f"  backed off: {len(s.backed_off)}" if s.backed_off else ""
-            lines.append(f"{name:<24}{s.discovered:>11}{s.fetched:>9}{s.stored:>8}{s.unchanged:>10}{s.failed:>8}{backed}")
+            lines.append(f"{name:<24}{s.discovered:>11}{s.fetched:>9}{s.stored:>8}{s.duplicates:>10}{s.unchanged:>10}"
+                         f"{s.failed:>8}{backed}")
         lines.append(f"{'TOTAL':<24}{self.total('discovered'):>11}{self.total('fetched'):>9}"
-                     f"{self.total('stored'):>8}{self.total('unchanged'):>10}{self.total('failed'):>8}")
+                     f"{self.total('stored'):>8}{self.total('duplicates'):>10}{self.total('unchanged'):>10}"
+                     f"{self.total('failed'):>8}")
         reasons = self.failures_by_reason()
         if reasons:
             lines.append("failed by reason: " + ", ".join(f"{r}={n}" for r, n in reasons.most_common()))
