@@ -36,62 +36,59 @@ def pg_server_url() -> str:
     return _server_url()
 
 
+class Databases:
+    """Creates throwaway databases on one server (optionally migrated) and drops them all at the end."""
+
+    def __init__(self, server_url: str) -> None:
+        self.server_url = server_url
+        self.admin = sa.create_engine(server_url, isolation_level="AUTOCOMMIT")
+        self.names: list[str] = []
+
+    def create(self, migrated: bool = True) -> str:
+        name = f"np_test_{uuid.uuid4().hex[:10]}"
+        with self.admin.connect() as conn:
+            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+        self.names.append(name)
+        url = sa.engine.make_url(self.server_url).set(database=name).render_as_string(hide_password=False)
+        if migrated:
+            from pipeline.store import Store
+
+            with Store.open(url) as store:
+                store.upgrade()
+        return url
+
+    def drop_all(self) -> None:
+        with self.admin.connect() as conn:
+            for name in self.names:
+                conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        self.admin.dispose()
+
+
 @pytest.fixture(scope="session")
 def database_url(pg_server_url: str) -> Iterator[str]:
     """A fresh, migrated database for the whole test session, dropped at the end."""
-    name = f"np_test_{uuid.uuid4().hex[:10]}"
-    admin = sa.create_engine(pg_server_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    url = sa.engine.make_url(pg_server_url).set(database=name).render_as_string(hide_password=False)
-    from pipeline.store import Store
-
-    store = Store.open(url)
-    store.upgrade()
-    store.close()
+    databases = Databases(pg_server_url)
     try:
-        yield url
+        yield databases.create()
     finally:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+        databases.drop_all()
 
 
 @pytest.fixture
 def fresh_database_url(pg_server_url: str) -> Iterator[str]:
     """An empty (unmigrated) database for one test, dropped afterwards."""
-    name = f"np_test_{uuid.uuid4().hex[:10]}"
-    admin = sa.create_engine(pg_server_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    databases = Databases(pg_server_url)
     try:
-        yield sa.engine.make_url(pg_server_url).set(database=name).render_as_string(hide_password=False)
+        yield databases.create(migrated=False)
     finally:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+        databases.drop_all()
 
 
 @pytest.fixture
 def make_database(pg_server_url: str) -> Iterator[Callable[[], str]]:
     """Create extra migrated throwaway databases on demand; all dropped after the test."""
-    from pipeline.store import Store
-
-    names: list[str] = []
-    admin = sa.create_engine(pg_server_url, isolation_level="AUTOCOMMIT")
-
-    def create() -> str:
-        name = f"np_test_{uuid.uuid4().hex[:10]}"
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-        names.append(name)
-        url = sa.engine.make_url(pg_server_url).set(database=name).render_as_string(hide_password=False)
-        with Store.open(url) as store:
-            store.upgrade()
-        return url
-
-    yield create
-    with admin.connect() as conn:
-        for name in names:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    databases = Databases(pg_server_url)
+    try:
+        yield databases.create
+    finally:
+        databases.drop_all()
