@@ -195,3 +195,23 @@ def unresponsive_port() -> Iterator[str]:
         for s in fillers:
             s.close()
         server.close()
+
+
+class ConcurrencyProbe:
+    """A route handler that holds each request `hold` seconds and records the peak number in flight."""
+
+    def __init__(self, body: str, hold: float) -> None:
+        self.body, self.hold = body, hold
+        self.active = self.peak = 0
+        self._lock = threading.Lock()
+
+    def __call__(self, _: object) -> object:
+        from tests.sitekit import Response
+
+        with self._lock:
+            self.active += 1
+            self.peak = max(self.peak, self.active)
+        time.sleep(self.hold)
+        with self._lock:
+            self.active -= 1
+        return Response(self.body)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import gzip
 import threading
-import time
 import zlib
 
 import pytest
@@ -13,7 +12,8 @@ from pipeline.errors import FetchError
 from pipeline.fetch import Fetcher, parse_retry_after, parse_robots
 from pipeline.models import Politeness
 from pipeline.settings import Settings
-from tests.sitekit import RequestInfo, Response, Site
+from tests.fetch.helpers import ConcurrencyProbe
+from tests.sitekit import Response, Site
 
 pytestmark = pytest.mark.timeout(30)
 HTML = "<html><head><title>T</title></head><body><p>caf\u00e9</p></body></html>"
@@ -163,16 +163,7 @@ def test_politeness_keyed_by_bare_hostname_applies_to_any_port(settings: Setting
 
 
 def test_per_host_connection_cap(settings: Settings) -> None:
-    active, peak, lock = [0], [0], threading.Lock()
-
-    def slow(_: RequestInfo) -> Response:
-        with lock:
-            active[0] += 1
-            peak[0] = max(peak[0], active[0])
-        time.sleep(0.15)
-        with lock:
-            active[0] -= 1
-        return Response(HTML)
+    slow = ConcurrencyProbe(HTML, hold=0.15)
 
     with Site({"/slow": slow}) as site:
         with Fetcher(settings.with_(respect_robots=False, per_host_connections=2)) as f:
@@ -181,7 +172,7 @@ def test_per_host_connection_cap(settings: Settings) -> None:
                 t.start()
             for t in threads:
                 t.join()
-    assert site.hits("/slow") == 6 and peak[0] == 2
+    assert site.hits("/slow") == 6 and slow.peak == 2
 
 
 def test_feed_kind_accepts_xml_and_gzip_that_pages_refuse(fetcher: Fetcher) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Iterator
 
@@ -11,9 +10,9 @@ import pytest
 from pipeline.errors import FetchError
 from pipeline.fetch import Fetcher, fetch_many
 from pipeline.models import FetchedPage, Politeness
-from tests.sitekit import RequestInfo, Response, Site
+from tests.sitekit import Response, Site
 
-from .helpers import fast_settings
+from .helpers import ConcurrencyProbe, fast_settings
 
 pytestmark = pytest.mark.timeout(30)
 HTML = "<html><body>ok</body></html>"
@@ -92,16 +91,7 @@ def test_failures_are_yielded_not_raised() -> None:
 
 def test_input_is_consumed_lazily_and_work_in_flight_is_bounded() -> None:
     pulled = [0]
-    active, peak, lock = [0], [0], threading.Lock()
-
-    def page(_: RequestInfo) -> Response:
-        with lock:
-            active[0] += 1
-            peak[0] = max(peak[0], active[0])
-        time.sleep(0.02)
-        with lock:
-            active[0] -= 1
-        return Response(HTML)
+    page = ConcurrencyProbe(HTML, hold=0.02)
 
     with Site({"/p": page}) as site:
 
@@ -116,4 +106,4 @@ def test_input_is_consumed_lazily_and_work_in_flight_is_bounded() -> None:
             results.close()
     assert len(first) == 5
     assert pulled[0] <= 16 + 5 + 2  # never the whole million
-    assert peak[0] <= 2  # no more requests in flight than workers
+    assert page.peak <= 2  # no more requests in flight than workers
