@@ -22,6 +22,7 @@ from pipeline.models import (
     Politeness,
     Source,
     Window,
+    content_type_of,
 )
 from pipeline.settings import Settings
 from pipeline.summary import RunSummary
@@ -62,7 +63,7 @@ def run_ingest(
     params = {"conditional": conditional, "refetch": settings.refetch}
     summary.run_id = store.begin_run("ingest", window, [s.name for s in sources], params)
     with _ledger(summary, store):
-        sources = [_with_learned_rules(source, store) for source in sources]
+        sources = [replace(s, rules=_with_learned_lines(s.rules, s.name, store)) for s in sources]
         from pipeline.fetch import Fetcher
 
         with Fetcher(settings, politeness_by_host(sources, settings)) as fetcher:
@@ -102,10 +103,10 @@ def run_reprocess(
             for record in store.iter_raw_pages(window, source_names):
                 summary.source(record.source).fetched += 1
                 if record.source not in rules:
-                    base = configured.get(record.source, Source(record.source, urls=("http://unused",)))
-                    rules[record.source] = _with_learned_rules(base, store).rules
+                    base = configured[record.source].rules if record.source in configured else CleaningRules()
+                    rules[record.source] = _with_learned_lines(base, record.source, store)
                 job = ExtractionJob(record.url, record.source, record.id, record.fetched_at, record.final_url,
-                                    record.body, _content_type(record.headers), rules[record.source],
+                                    record.body, content_type_of(record.headers), rules[record.source],
                                     record.hints)
                 for done in pool.submit(job):
                     sink.add(done)
@@ -115,11 +116,6 @@ def run_reprocess(
                 sink.add(done)
         sink.flush()
     return summary
-
-
-def _content_type(headers: dict[str, str]) -> str:
-    lowered = {k.lower(): v for k, v in (headers or {}).items()}
-    return lowered.get("content-type", "")
 
 
 def discover_targets(
@@ -224,9 +220,9 @@ def _drop_known(settings: Settings, targets: list[Target], store: Store, summary
     return [t for t in targets if t.url not in known]
 
 
-def _with_learned_rules(source: Source, store: Store) -> Source:
-    learned = store.learned_lines(source.name)
-    return replace(source, rules=replace(source.rules, learned_lines=frozenset(learned)))
+def _with_learned_lines(rules: CleaningRules, source_name: str, store: Store) -> CleaningRules:
+    """The source's configured rules plus the boilerplate lines learned from its earlier articles."""
+    return replace(rules, learned_lines=frozenset(store.learned_lines(source_name)))
 
 
 def _fetch_and_process(

@@ -73,6 +73,11 @@ class DiscoveredURL:
     title: str | None = None
 
 
+def content_type_of(headers: dict[str, str] | None) -> str:
+    """The Content-Type of a header mapping, whatever the case of its name ("" when absent)."""
+    return next((value for name, value in (headers or {}).items() if name.lower() == "content-type"), "")
+
+
 @dataclass(frozen=True)
 class FetchedPage:
     """One HTTP response as fetched: kept immutably in the raw layer."""
@@ -91,7 +96,7 @@ class FetchedPage:
 
     @property
     def content_type(self) -> str:
-        return self.headers.get("content-type", self.headers.get("Content-Type", ""))
+        return content_type_of(self.headers)
 
 
 @dataclass(frozen=True)
