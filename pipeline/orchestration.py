@@ -122,12 +122,12 @@ def check_run(
     with Store.open(resolve_database_url(settings)) as store:
         counts = store.articles_per_source(window)
         problems = find_problems(done, counts, settings.failure_rate_threshold)
+        if len(done) < len(summaries):
+            problems.append(f"{len(summaries) - len(done)} source task(s) failed; see their logs")
         run_id = store.begin_run("check", window, sorted({n for s in done for n in s.get("sources", {})}), {})
         status = "failed" if problems else "success"
         report = {"runs": [s.get("run_id") for s in done], "articles_in_window": counts, "problems": problems}
         store.end_run(run_id, status, report)
-    if len(done) < len(summaries):
-        problems.append(f"{len(summaries) - len(done)} source task(s) failed; see their logs")
     if problems:
         raise SystemicFailure("run checks failed: " + "; ".join(problems))
     return report
