@@ -3,7 +3,17 @@
 from pipeline.archive.check import CheckReport, IndexEntry, check_archive
 from pipeline.archive.config import ArchiveConfig
 from pipeline.archive.errors import ArchiveError, ArchiveUnavailable
-from pipeline.archive.reader import ArchivedResponse, FileRecord, iter_file_records, read_record, read_records
+from pipeline.archive.keep import KeptBatch, KeptRaw, RawArchiver, RawToKeep
+from pipeline.archive.moveout import Move, MoveOutIndex, MoveOutReport, StoredBody, move_out_bodies
+from pipeline.archive.reader import (
+    ArchivedResponse,
+    BodyRef,
+    FileRecord,
+    iter_file_records,
+    load_bodies,
+    read_record,
+    read_records,
+)
 from pipeline.archive.records import (
     DEFAULT_COMPRESSION_LEVEL,
     Capture,
@@ -12,7 +22,7 @@ from pipeline.archive.records import (
     sha256_to_warc_digest,
     warc_digest_to_hex,
 )
-from pipeline.archive.source import WarcFiles, WarcPage, WarcProblem, WarcScanStats
+from pipeline.archive.source import WarcFiles, WarcPage, WarcProblem, WarcScanStats, validate_warc_locations
 from pipeline.archive.storage import ArchiveStorage, StoredFile
 from pipeline.archive.writer import ArchiveWriter, PublishedBatch, RecordLocation, file_name
 
@@ -24,13 +34,22 @@ __all__ = [
     "ArchiveUnavailable",
     "ArchiveWriter",
     "ArchivedResponse",
+    "BodyRef",
     "Capture",
     "CheckReport",
     "EncodedCapture",
     "FileRecord",
     "IndexEntry",
+    "KeptBatch",
+    "KeptRaw",
+    "Move",
+    "MoveOutIndex",
+    "MoveOutReport",
     "PublishedBatch",
+    "RawArchiver",
+    "RawToKeep",
     "RecordLocation",
+    "StoredBody",
     "StoredFile",
     "WarcFiles",
     "WarcPage",
@@ -40,8 +59,11 @@ __all__ = [
     "encode_capture",
     "file_name",
     "iter_file_records",
+    "load_bodies",
+    "move_out_bodies",
     "read_record",
     "read_records",
     "sha256_to_warc_digest",
+    "validate_warc_locations",
     "warc_digest_to_hex",
 ]

@@ -175,3 +175,32 @@ def _warc_datetime(value: str | None) -> datetime | None:
         return iso_date_to_datetime(value).replace(tzinfo=UTC)
     except (ValueError, TypeError):
         return None
+
+
+@dataclass(frozen=True)
+class BodyRef:
+    """A raw page's body as the index knows it: inline (rows not yet moved out) or at a record location."""
+
+    body: bytes | None
+    location: RecordLocation | None
+    sha256: str
+
+
+def load_bodies(storage: ArchiveStorage | None, refs: Sequence[BodyRef], *, workers: int = READ_WORKERS
+                ) -> list[bytes | ArchiveError]:
+    """The bodies of `refs` in order: inline ones as they are, archived ones read (and verified) in bulk."""
+    out: list[bytes | ArchiveError] = [ref.body if ref.body is not None else b"" for ref in refs]
+    wanted = [i for i, ref in enumerate(refs) if ref.body is None]
+    if not wanted:
+        return out
+    if storage is None:
+        raise ArchiveError("raw pages are archived but no archive storage is configured", reason="archive_missing")
+    missing = [i for i in wanted if refs[i].location is None]
+    for i in missing:
+        out[i] = ArchiveError("raw page has neither a body nor a record location", reason="archive_missing")
+    located = [i for i in wanted if refs[i].location is not None]
+    results = read_records(storage, [refs[i].location for i in located],  # type: ignore[misc]
+                           [refs[i].sha256 for i in located], workers=workers)
+    for i, result in zip(located, results, strict=True):
+        out[i] = result if isinstance(result, ArchiveError) else result.body
+    return out

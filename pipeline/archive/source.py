@@ -9,16 +9,18 @@ from datetime import datetime
 from typing import Any
 
 from fsspec.implementations.local import LocalFileSystem
+from fsspec.registry import known_implementations
 from warcio.archiveiterator import ArchiveIterator
 from warcio.bufferedreaders import BufferedReader
 from warcio.exceptions import ArchiveLoadFailed
 from warcio.timeutils import iso_date_to_datetime
 
 from pipeline.archive.errors import ArchiveError
-from pipeline.archive.masking import scrub, secret_values
+from pipeline.archive.masking import mask_url, scrub, secret_values
 from pipeline.archive.records import received_http_headers
 from pipeline.archive.storage import open_location, storage_errors
 from pipeline.archive.writer import RecordLocation
+from pipeline.errors import ConfigError
 from pipeline.models import FetchedPage, Window, content_type_of
 
 # What a page fetch accepts (the fetcher's PAGE_TYPES): the same records become pages here.
@@ -155,6 +157,21 @@ class WarcFiles:
     def _skip(self, reason: str) -> None:
         self.stats.skipped[reason] += 1
         return None
+
+
+def validate_warc_locations(value: object, where: str) -> tuple[str, ...]:
+    """A sources file's `warcs:` list: local paths or URLs of a storage fsspec knows, globs allowed."""
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+        raise ConfigError(f"{where}: expected a list of WARC file paths or URLs")
+    for location in value:
+        scheme = location.split("://", 1)[0].lower() if "://" in location else "file"
+        if scheme not in known_implementations and scheme != "file":
+            raise ConfigError(f"{where}: {mask_url(location)!r}: unknown storage scheme {scheme}://")
+    return tuple(value)
 
 
 def _date(value: str | None) -> datetime | None:

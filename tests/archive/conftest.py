@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 
 from pipeline.archive import ArchiveStorage, Capture
+from pipeline.store import Store
 from tests.s3server import S3Server, running_s3
 
 WHEN = datetime(2026, 11, 20, 9, 30, 15, 123456, tzinfo=UTC)
@@ -19,6 +22,48 @@ def s3_server() -> Iterator[S3Server]:
     """moto's S3 server in a child process for the session; AWS_* variables point at it."""
     with running_s3() as server:
         yield server
+
+
+MIGRATION = Path(__file__).resolve().parents[2] / "sql" / "pending" / "010_raw_archive.sql"
+
+
+@pytest.fixture(scope="session")
+def archive_template(pg_server_url: str) -> Iterator[str]:
+    """A database migrated with 001-006 and the staged 010, used as the template of each test's database."""
+    admin = sa.create_engine(pg_server_url, isolation_level="AUTOCOMMIT")
+    name = f"np_test_archive_tmpl_{uuid.uuid4().hex[:8]}"
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    try:
+        with Store.open(_database(pg_server_url, name)) as store:
+            store.upgrade()
+            with store.engine.begin() as conn, conn.connection.dbapi_connection.cursor() as cursor:
+                cursor.execute(MIGRATION.read_text(encoding="utf-8"))  # as `upgrade` runs a migration file
+        yield name
+    finally:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture
+def archive_store(pg_server_url: str, archive_template: str) -> Iterator[Store]:
+    """A fresh copy of the template: raw_pages as the archive's index, empty."""
+    admin = sa.create_engine(pg_server_url, isolation_level="AUTOCOMMIT")
+    name = f"np_test_archive_{uuid.uuid4().hex[:10]}"
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}" TEMPLATE "{archive_template}"'))
+    try:
+        with Store.open(_database(pg_server_url, name)) as store:
+            yield store
+    finally:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def _database(server_url: str, name: str) -> str:
+    return sa.engine.make_url(server_url).set(database=name).render_as_string(hide_password=False)
 
 
 @pytest.fixture(params=["local", "s3"])

@@ -2,26 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
 import sqlalchemy as sa
 
 from pipeline.store import Store
 from tests.store.helpers import page
 
-MIGRATION = Path(__file__).resolve().parents[2] / "sql" / "pending" / "010_raw_archive.sql"
 REFUSED = "immutable"
 
 
 @pytest.fixture
-def store(fresh_database_url: str) -> Iterator[Store]:
-    with Store.open(fresh_database_url) as opened:
-        opened.upgrade()
-        with opened.engine.begin() as conn, conn.connection.dbapi_connection.cursor() as cursor:
-            cursor.execute(MIGRATION.read_text(encoding="utf-8"))  # as `upgrade` runs a migration file
-        yield opened
+def store(archive_store: Store) -> Store:
+    return archive_store
 
 
 def run(store: Store, sql: str, **params: object) -> list[tuple]:
