@@ -143,47 +143,123 @@ def s3() -> Iterator[object]:
         yield server
 
 
-def postgres_table(pages: list[Capture], database_url: str) -> None:
-    """Bytes per page in raw_pages with the body (today) and without it (an index row), same rows."""
+def raw_layer_table(pages: list[Capture], database_url: str, batch: int, with_s3: bool) -> None:
+    """The raw layer before (bodies in raw_pages) and after (WARC records + index rows), same pages."""
     import sqlalchemy as sa
 
     from pipeline.store import Store
+    from tests.archive.conftest import MIGRATION
+    from tests.archive.index_reference import ReferenceIndex
 
     admin = sa.create_engine(database_url, isolation_level="AUTOCOMMIT")
     name = f"np_bench_archive_{uuid.uuid4().hex[:8]}"
     with admin.connect() as conn:
         conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
     url = sa.engine.make_url(database_url).set(database=name).render_as_string(hide_password=False)
+    fetched = [FetchedPage(c.url, c.final_url, c.status, dict(c.headers), c.body, c.fetched_at) for c in pages]
+    rows: list[tuple[str, ...]] = []
     try:
-        with Store.open(url) as store:
+        with Store.open(url) as store, tempfile.TemporaryDirectory() as tmp, \
+                (s3() if with_s3 else nullcontext()) as server:
             store.upgrade()
-            run = store.begin_run("bench", None, [], {})
-            results = {}
-            for label, keep_body in (("body in PostgreSQL (today)", True), ("index row only", False)):
-                rows = [("bench", FetchedPage(c.url + ("" if keep_body else "#i"), c.final_url, 200, dict(c.headers),
-                                              c.body if keep_body else b"", c.fetched_at)) for c in pages]
-                before = _relation_bytes(store)
-                start = time.perf_counter()
-                for i in range(0, len(rows), 200):
-                    store.save_raw_pages(run, rows[i:i + 200])
-                wall = time.perf_counter() - start
-                results[label] = ((_relation_bytes(store) - before) / len(rows), len(rows) / wall)
-        print(f"\n## PostgreSQL raw_pages ({len(pages)} pages; table + TOAST + indexes)")
-        print("| rows | bytes/page | save_raw_pages pages/s |")
-        print("|---|---|---|")
-        for label, (per_page, rate) in results.items():
-            print(f"| {label} | {per_page / 1024:.1f} KiB | {rate:.0f} |")
+            with store.engine.begin() as conn, conn.connection.dbapi_connection.cursor() as cursor:
+                cursor.execute(MIGRATION.read_text(encoding="utf-8"))
+            index = ReferenceIndex(store)
+            rows.append(_before(store, fetched, batch))
+            targets = [("local", str(Path(tmp) / "archive"))]
+            if server is not None:
+                targets.append(("s3 (moto)", f"s3://{server.new_bucket()}/raw"))
+            for label, location in targets:
+                rows.append(_after(store, index, ArchiveStorage(location), label, fetched, batch))
+        print(f"\n## raw layer before / after ({len(pages)} pages, batches of {batch}; PostgreSQL bytes = raw_pages "
+              "+ archive_files with TOAST and indexes; CPU = the calling thread)")
+        print("| raw layer | PostgreSQL bytes/page | storage bytes/page | write pages/s | write CPU ms/page "
+              "| reprocess read pages/s | read CPU ms/page |")
+        print("|---|---|---|---|---|---|---|")
+        for row in rows:
+            print("| " + " | ".join(row) + " |")
     finally:
         with admin.connect() as conn:
             conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
 
 
+def _before(store: object, pages: list[FetchedPage], batch: int) -> tuple[str, ...]:
+    run = store.begin_run("bench", None, [], {})  # type: ignore[attr-defined]
+    start_bytes = _relation_bytes(store)
+    ids: list[int] = []
+    wall, cpu_s = _timed(lambda: [ids.extend(store.save_raw_pages(run, [("bench", p) for p in pages[i:i + batch]]))
+                                  for i in range(0, len(pages), batch)])
+    per_page = (_relation_bytes(store) - start_bytes) / len(pages)
+    order = _url_order(store, ids)
+    rwall, rcpu = _timed(lambda: [_select_bodies(store, order[i:i + batch]) for i in range(0, len(order), batch)])
+    n = len(pages)
+    return ("bodies in raw_pages (today)", f"{per_page / 1024:.1f} KiB", "-", f"{n / wall:.0f}",
+            f"{cpu_s / n * 1e3:.2f}", f"{n / rwall:.0f}", f"{rcpu / n * 1e3:.2f}")
+
+
+def _after(store: object, index: object, storage: ArchiveStorage, label: str, pages: list[FetchedPage],
+           batch: int) -> tuple[str, ...]:
+    from pipeline.archive import RawArchiver, load_bodies
+
+    pages = [FetchedPage(p.url + f"#{label}", p.final_url, p.status, p.headers, p.body, p.fetched_at) for p in pages]
+    run = store.begin_run("bench", None, [], {})  # type: ignore[attr-defined]
+    archiver = RawArchiver(storage, run_id=run)
+    with ThreadPoolExecutor(2) as pool:  # encoding happens in the fetch threads, outside this thread's budget
+        encoded = list(pool.map(lambda p: archiver.encode("bench", p), pages))
+    start_bytes = _relation_bytes(store)
+    ids: list[int] = []
+
+    def write() -> None:
+        for i in range(0, len(encoded), batch):
+            kept = archiver.keep(encoded[i:i + batch], index.known_raw_pages)  # type: ignore[attr-defined]
+            ids.extend(index.save_raw_index(run, kept))  # type: ignore[attr-defined]
+
+    wall, cpu_s = _timed(write)
+    per_page = (_relation_bytes(store) - start_bytes) / len(pages)
+    stored = archiver.writer.bytes_written / len(pages)
+    order = _url_order(store, ids)
+
+    def read() -> None:
+        for i in range(0, len(order), batch):
+            bodies = load_bodies(storage, index.body_refs(order[i:i + batch]))  # type: ignore[attr-defined]
+            assert not any(isinstance(b, Exception) for b in bodies)
+
+    rwall, rcpu = _timed(read)
+    n = len(pages)
+    return (f"WARC records + index rows, {label}", f"{per_page / 1024:.2f} KiB", f"{stored / 1024:.1f} KiB",
+            f"{n / wall:.0f}", f"{cpu_s / n * 1e3:.2f}", f"{n / rwall:.0f}", f"{rcpu / n * 1e3:.2f}")
+
+
+def _timed(fn: Callable[[], object]) -> tuple[float, float]:
+    start, cpu_start = time.perf_counter(), time.process_time()
+    fn()
+    return time.perf_counter() - start, time.process_time() - cpu_start
+
+
+def _url_order(store: object, ids: list[int]) -> list[int]:
+    """Row ids in URL order: how reprocessing walks a window (keyset pagination on URL)."""
+    import sqlalchemy as sa
+
+    with store.engine.connect() as conn:  # type: ignore[attr-defined]
+        return [r[0] for r in conn.execute(sa.text("SELECT id FROM raw_pages WHERE id = ANY(:i) ORDER BY url"),
+                                           {"i": ids})]
+
+
+def _select_bodies(store: object, ids: list[int]) -> None:
+    import sqlalchemy as sa
+
+    with store.engine.connect() as conn:  # type: ignore[attr-defined]
+        rows = conn.execute(sa.text("SELECT body FROM raw_pages WHERE id = ANY(:i)"), {"i": ids}).fetchall()
+    assert all(bytes(r[0]) for r in rows)
+
+
 def _relation_bytes(store: object) -> int:
     import sqlalchemy as sa
 
     with store.engine.connect() as conn:  # type: ignore[attr-defined]
-        return int(conn.execute(sa.text("SELECT pg_total_relation_size('raw_pages')")).scalar_one())
+        return int(conn.execute(sa.text("SELECT pg_total_relation_size('raw_pages')"
+                                        " + pg_total_relation_size('archive_files')")).scalar_one())
 
 
 def main() -> None:
@@ -205,7 +281,7 @@ def main() -> None:
     threads_table(pages)
     io_table(pages, args.batch, not args.no_s3)
     if args.database_url:
-        postgres_table(pages, args.database_url)
+        raw_layer_table(pages, args.database_url, args.batch, not args.no_s3)
 
 
 if __name__ == "__main__":

@@ -32,13 +32,14 @@ class CheckReport:
     verified: int = 0
     missing: list[tuple[IndexEntry, str]] = field(default_factory=list)
     mismatched: list[tuple[IndexEntry, str]] = field(default_factory=list)
+    damaged_files: list[tuple[str, str]] = field(default_factory=list)
     unreferenced_files: list[str] = field(default_factory=list)
     unreferenced_records: list[RecordLocation] = field(default_factory=list)
     staged_files: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
-        return not self.missing and not self.mismatched
+        return not self.missing and not self.mismatched and not self.damaged_files
 
     def lines(self, scrub: object = str) -> list[str]:
         """A human-readable report, a few examples per category."""
@@ -49,6 +50,9 @@ class CheckReport:
                 out.append(f"ERROR {len(items)} {title}:")
                 out += [f"  {e.key}: {scrub(e.location.file)} @{e.location.offset}+{e.location.length}: {why}"
                         for e, why in items[:SHOW]]
+        if self.damaged_files:
+            out.append(f"ERROR {len(self.damaged_files)} damaged files:")
+            out += [f"  {scrub(url)}: {why}" for url, why in self.damaged_files[:SHOW]]
         for title, names in (("unreferenced files (harmless)", self.unreferenced_files),
                              ("staged files never published (harmless)", self.staged_files)):
             if names:
@@ -84,7 +88,7 @@ def check_archive(storage: ArchiveStorage, index: Iterable[IndexEntry], *, prefi
         elif not deep:
             _check_bounds(report, entries, size)
         elif url in stored:
-            _check_file(storage, report, url, entries)
+            _check_file(storage, report, url, entries, size)
         else:
             _check_by_ranges(storage, report, entries)
     return report
@@ -96,20 +100,23 @@ def _check_bounds(report: CheckReport, entries: list[IndexEntry], size: int) -> 
             report.missing.append((entry, f"beyond the end of the file ({size} bytes)"))
 
 
-def _check_file(storage: ArchiveStorage, report: CheckReport, url: str, entries: list[IndexEntry]) -> None:
+def _check_file(storage: ArchiveStorage, report: CheckReport, url: str, entries: list[IndexEntry],
+                size: int) -> None:
     """Read the file once; match records by offset."""
     records: dict[int, FileRecord] = {}
     broken = ""
     try:
         with storage.open(url) as handle:
-            for record in iter_file_records(handle, url):
+            for record in iter_file_records(handle, url, size):
                 records[record.location.offset] = record
     except ArchiveError as exc:
         if exc.reason == "archive_unavailable":
             raise
-        broken = str(exc)
+        broken = f"file damaged: {exc}"
     except Exception as exc:  # noqa: BLE001 - a corrupt gzip member or WARC header: report, go on
-        broken = f"unreadable after {len(records)} records ({type(exc).__name__})"
+        broken = f"file damaged: unreadable after {len(records)} records ({type(exc).__name__})"
+    if broken:
+        report.damaged_files.append((url, broken))
     referenced = set()
     for entry in entries:
         record = records.get(entry.location.offset)

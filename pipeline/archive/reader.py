@@ -135,16 +135,26 @@ def parse_response(data: bytes, location: RecordLocation, expected_sha256: str |
     )
 
 
-def iter_file_records(handle: IO[bytes], file_url: str) -> Iterator[FileRecord]:
-    """Every record of an open WARC file with its location and the SHA-256 of its stored payload."""
+def iter_file_records(handle: IO[bytes], file_url: str, size: int | None = None) -> Iterator[FileRecord]:
+    """Every record of an open WARC file with its location and the SHA-256 of its stored payload.
+
+    warcio logs a damaged gzip member and reads on; here it raises ArchiveError (`archive_corrupt`), as
+    does a file whose records end before its `size`.
+    """
     iterator = ArchiveIterator(handle)
+    end = 0
     for record in iterator:
         hasher = hashlib.sha256()
         while chunk := record.raw_stream.read(1 << 16):
             hasher.update(chunk)
+        errors = iterator.err_count
+        location = RecordLocation(file_url, iterator.get_record_offset(), iterator.get_record_length())
+        if iterator.err_count > errors:
+            raise ArchiveError(f"damaged record at byte {location.offset}", reason="archive_corrupt")
+        end = location.offset + location.length
         has_payload = record.rec_type in ("response", "resource", "metadata", "conversion")
         yield FileRecord(
-            location=RecordLocation(file_url, iterator.get_record_offset(), iterator.get_record_length()),
+            location=location,
             rec_type=record.rec_type,
             url=record.rec_headers.get_header("WARC-Target-URI") or "",
             date=_warc_datetime(record.rec_headers.get_header("WARC-Date")),
@@ -152,6 +162,8 @@ def iter_file_records(handle: IO[bytes], file_url: str) -> Iterator[FileRecord]:
             payload_sha256=hasher.hexdigest() if has_payload else None,
             declared_digest=record.rec_headers.get_header("WARC-Payload-Digest"),
         )
+    if size is not None and end != size:
+        raise ArchiveError(f"records end at byte {end} of {size}", reason="archive_corrupt")
 
 
 def _spans(items: list[tuple[int, RecordLocation]]) -> list[list[tuple[int, RecordLocation]]]:

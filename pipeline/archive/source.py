@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from fsspec.implementations.local import LocalFileSystem
@@ -73,11 +73,11 @@ class WarcFiles:
         self._secrets = secret_values(self.options)
         self.stats = WarcScanStats()
 
-    def files(self) -> tuple[list[str], list[WarcProblem]]:
-        """The files the locations name (globs expanded, sorted, each once) and the locations matching none."""
+    def files(self, window: Window | None = None) -> tuple[list[str], list[WarcProblem]]:
+        """The files the locations name (templates and globs expanded, sorted, each once) and those naming none."""
         files: list[str] = []
         problems: list[WarcProblem] = []
-        for location in self.locations:
+        for location in expand_dates(self.locations, window):
             fs, path = open_location(location, self.options)
             with storage_errors("list", location, self._secrets):
                 if GLOB_CHARS & set(path):
@@ -93,7 +93,7 @@ class WarcFiles:
 
     def scan(self, window: Window | None = None) -> Iterator[WarcPage | WarcProblem]:
         """Pages of every file whose WARC-Date lies in `window` (all when None), file by file, in file order."""
-        files, problems = self.files()
+        files, problems = self.files(window)
         yield from problems
         for url in files:
             self.stats.files += 1
@@ -103,28 +103,35 @@ class WarcFiles:
         fs, path = open_location(url, self.options)
         shown = scrub(url, self._secrets)
         with storage_errors("open", url, self._secrets):
+            size = int(fs.info(path).get("size") or 0)
             local = isinstance(fs, LocalFileSystem)
             handle = fs.open(path, "rb") if local else fs.open(path, "rb", block_size=READ_BLOCK)
         with handle:
             iterator = ArchiveIterator(handle)
+            end = 0
             try:
                 for record in iterator:
                     self.stats.records += 1
                     item = self._page(record, window, shown)
-                    if item is None:
-                        continue
+                    errors = iterator.err_count
+                    end = iterator.get_record_offset() + iterator.get_record_length()  # reads to the record's end
+                    if iterator.err_count > errors:  # warcio logs a damaged gzip member and reads on: not a page
+                        yield WarcProblem(shown, shown, "bad_warc", f"{shown}: damaged record at {end}")
+                        return
                     if isinstance(item, FetchedPage):
-                        origin = RecordLocation(url, iterator.get_record_offset(), iterator.get_record_length())
                         self.stats.pages += 1
-                        yield WarcPage(item, origin)
-                    else:
+                        yield WarcPage(item, RecordLocation(url, iterator.get_record_offset(),
+                                                            iterator.get_record_length()))
+                    elif item is not None:
                         yield item
             except (ArchiveLoadFailed, EOFError, OSError, ValueError, ArchiveError) as exc:
                 if isinstance(exc, ArchiveError) and exc.reason == "archive_unavailable":
                     raise
-                yield WarcProblem(shown, shown, "bad_warc", scrub(f"{shown}: unreadable after "
-                                                                 f"{self.stats.records} records: {exc}",
-                                                                 self._secrets).splitlines()[0])
+                detail = scrub(f"{shown}: unreadable after byte {end}: {exc}", self._secrets).splitlines()[0]
+                yield WarcProblem(shown, shown, "bad_warc", detail)
+                return
+            if end != size:
+                yield WarcProblem(shown, shown, "bad_warc", f"{shown}: records end at byte {end} of {size}")
 
     def _page(self, record: Any, window: Window | None, shown: str) -> FetchedPage | WarcProblem | None:
         """The record as a fetched page, a problem, or None when it is skipped (counted by reason)."""
@@ -159,6 +166,26 @@ class WarcFiles:
         return None
 
 
+def expand_dates(locations: Sequence[str], window: Window | None) -> list[str]:
+    """Locations with `{date:FORMAT}` expanded for each day of the window and the day before it.
+
+    A crawl's files are named by the time they were started (CC-NEWS-20190301...), so a day's records can
+    begin in the previous day's last file. Without a window, a templated location names nothing.
+    """
+    out: list[str] = []
+    for location in locations:
+        if "{date" not in location:
+            out.append(location)
+            continue
+        if window is None:
+            continue
+        day = (window.start - timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
+        while day < window.end:
+            out.append(location.format(date=day))
+            day += timedelta(days=1)
+    return list(dict.fromkeys(out))
+
+
 def validate_warc_locations(value: object, where: str) -> tuple[str, ...]:
     """A sources file's `warcs:` list: local paths or URLs of a storage fsspec knows, globs allowed."""
     if value is None:
@@ -168,6 +195,11 @@ def validate_warc_locations(value: object, where: str) -> tuple[str, ...]:
     if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
         raise ConfigError(f"{where}: expected a list of WARC file paths or URLs")
     for location in value:
+        try:
+            location.format(date=datetime(2000, 1, 1))
+        except (KeyError, IndexError, ValueError) as exc:
+            raise ConfigError(f"{where}: {mask_url(location)!r}: only {{date:FORMAT}} may be templated ({exc})") \
+                from None
         scheme = location.split("://", 1)[0].lower() if "://" in location else "file"
         if scheme not in known_implementations and scheme != "file":
             raise ConfigError(f"{where}: {mask_url(location)!r}: unknown storage scheme {scheme}://")

@@ -69,3 +69,16 @@ def test_records_in_files_outside_the_root_are_verified_by_ranged_reads(tmp_path
     new = ArchiveStorage(str(tmp_path / "new-archive"))
     report = check_archive(new, [*batch[:2], replace(batch[2], sha256="f" * 64)])
     assert report.verified == 2 and [e.key for e, _ in report.mismatched] == ["0.2"]
+
+
+def test_a_damaged_file_is_reported_with_the_rows_it_breaks(tmp_path) -> None:
+    storage = ArchiveStorage(str(tmp_path / "archive"))
+    (batch,) = written(storage, batches=1, size=4)
+    path = batch[2].location.file.removeprefix("file://")
+    data = bytearray(open(path, "rb").read())
+    middle = batch[2].location.offset + batch[2].location.length // 2
+    data[middle:middle + 8] = b"\x00rot\xffbit"  # bit rot inside the third record's gzip member
+    open(path, "wb").write(bytes(data))
+    report = check_archive(storage, batch)
+    assert not report.ok and [url for url, _ in report.damaged_files] == [batch[0].location.file]
+    assert report.verified == 2 and {e.key for e, _ in report.missing + report.mismatched} == {"0.2", "0.3"}

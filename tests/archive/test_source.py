@@ -9,11 +9,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import fsspec
+import pytest
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
-from pipeline.archive import WarcFiles, WarcPage, WarcProblem, read_record
+from pipeline.archive import WarcFiles, WarcPage, WarcProblem, read_record, validate_warc_locations
+from pipeline.archive.source import expand_dates
 from pipeline.archive.storage import ArchiveStorage
+from pipeline.errors import ConfigError
 from pipeline.models import Window
 from tests.s3server import S3Server
 
@@ -139,3 +142,30 @@ def test_warc_files_on_s3_compatible_storage(tmp_path: Path, s3_server: S3Server
     assert pages[0].origin.file == f"s3://{bucket}/crawl-data/CC-NEWS/2019/03/CC-NEWS-1.warc.gz"
     storage = ArchiveStorage(f"s3://{bucket}/crawl-data")
     assert read_record(storage, pages[-1].origin).body == pages[-1].page.body
+
+
+def test_date_templates_name_the_window_s_days_and_the_day_before(tmp_path: Path) -> None:
+    for day in ("20190228", "20190301", "20190302"):
+        cc_news_file(tmp_path / f"CC-NEWS-{day}120000-00001.warc.gz")
+    template = str(tmp_path / "CC-NEWS-{date:%Y%m%d}*.warc.gz")
+    assert expand_dates([template, "/x.warc.gz"], DAY) == [
+        str(tmp_path / "CC-NEWS-20190228*.warc.gz"), str(tmp_path / "CC-NEWS-20190301*.warc.gz"), "/x.warc.gz"]
+    assert expand_dates([template], None) == []
+    pages, problems, files = scan([template])
+    assert files.stats.files == 2 and len(pages) == 6 and {p.reason for p in problems} == {"too_large", "undecodable"}
+
+
+def test_warcs_entries_accept_paths_urls_globs_and_date_templates() -> None:
+    value = ["/data/*.warc.gz", "s3://b/x.warc.gz", "gs://b/{date:%Y/%m}/*.warc.gz"]
+    assert validate_warc_locations(value, "src") == tuple(value)
+    assert validate_warc_locations("s3://b/x.warc.gz", "src") == ("s3://b/x.warc.gz",)
+
+
+@pytest.mark.parametrize(("value", "message"), [
+    ([""], "expected a list"), ({"a": 1}, "expected a list"), (["nosuch://b/x"], "unknown storage scheme"),
+    (["/d/{day}.warc.gz"], "only {date:FORMAT}"), (["https://u:pw@h/{x"], "only {date:FORMAT}"),
+])
+def test_bad_warcs_entries_are_config_errors(value: object, message: str) -> None:
+    with pytest.raises(ConfigError, match=message) as raised:
+        validate_warc_locations(value, "src")
+    assert ":pw@" not in str(raised.value)
