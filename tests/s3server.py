@@ -29,6 +29,7 @@ class S3Server:
         self.log: list[str] = []
 
     def start(self, timeout: float = 60.0) -> None:
+        _forget_cached_clients()
         self.process = subprocess.Popen(
             [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", "0"],
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
@@ -51,6 +52,7 @@ class S3Server:
                 raise RuntimeError("moto server did not start:\n" + "".join(self.log[-20:]))
 
     def stop(self) -> None:
+        _forget_cached_clients()
         if self.process is not None and self.process.poll() is None:
             self.process.terminate()
             try:
@@ -71,6 +73,11 @@ class S3Server:
         fs = fsspec.filesystem("s3", key=ACCESS_KEY, secret=SECRET_KEY, endpoint_url=self.endpoint)
         fs.mkdir(name)  # us-east-1: S3 refuses a LocationConstraint naming it
         return name
+
+
+def _forget_cached_clients() -> None:
+    """fsspec caches file systems by their arguments, not the environment: drop clients of a previous server."""
+    fsspec.get_filesystem_class("s3").clear_instance_cache()
 
 
 @contextmanager
