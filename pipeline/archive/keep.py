@@ -60,9 +60,13 @@ class RawArchiver:
         self.request_headers = tuple(request_headers)
         self.writer = ArchiveWriter(storage, run_id=run_id, level=level)
 
-    def encode(self, source: str, page: FetchedPage) -> RawToKeep:
-        """A page's WARC records, compressed; thread-safe and mostly outside the GIL."""
-        capture = Capture.from_page(page, source=source, run_id=self.run_id, request_headers=self.request_headers)
+    def encode(self, source: str, page: FetchedPage, origin: str | None = None) -> RawToKeep:
+        """A page's WARC records, compressed; thread-safe and mostly outside the GIL.
+
+        `origin` names the record a page was read from when it came from another WARC file.
+        """
+        capture = Capture.from_page(page, source=source, run_id=self.run_id, origin=origin,
+                                    request_headers=() if origin else self.request_headers)
         return RawToKeep(source, page, encode_capture(capture, self.level))
 
     def keep(self, items: Sequence[RawToKeep], known: Callable[[list[RawKey]], Iterable[RawKey]]) -> KeptBatch:
