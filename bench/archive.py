@@ -175,10 +175,10 @@ def raw_layer_table(pages: list[Capture], database_url: str, batch: int, server:
             for label, location in targets:
                 rows.append(_after(store, index, ArchiveStorage(location), label, fetched, batch))
         print(f"\n## raw layer before / after ({len(pages)} pages, batches of {batch}; PostgreSQL bytes = raw_pages "
-              "+ archive_files with TOAST and indexes; CPU = the calling thread)")
-        print("| raw layer | PostgreSQL bytes/page | storage bytes/page | write pages/s | write CPU ms/page "
-              "| reprocess read pages/s | read CPU ms/page |")
-        print("|---|---|---|---|---|---|---|")
+              "+ archive_files with TOAST and indexes; CPU ms/page as client + PostgreSQL backends)")
+        print("| raw layer | PostgreSQL bytes/page | storage bytes/page | encode CPU (fetch threads) | write pages/s "
+              "| write CPU | reprocess read pages/s | read CPU |")
+        print("|---|---|---|---|---|---|---|---|")
         for row in rows:
             print("| " + " | ".join(row) + " |")
     finally:
@@ -191,14 +191,16 @@ def _before(store: object, pages: list[FetchedPage], batch: int) -> tuple[str, .
     run = store.begin_run("bench", None, [], {})  # type: ignore[attr-defined]
     start_bytes = _relation_bytes(store)
     ids: list[int] = []
-    wall, cpu_s = _timed(lambda: [ids.extend(store.save_raw_pages(run, [("bench", p) for p in pages[i:i + batch]]))
-                                  for i in range(0, len(pages), batch)])
+    wall, cpu_s = _timed(store, lambda: [ids.extend(store.save_raw_pages(run, [("bench", p)
+                                                                            for p in pages[i:i + batch]]))
+                                         for i in range(0, len(pages), batch)])
     per_page = (_relation_bytes(store) - start_bytes) / len(pages)
     order = _url_order(store, ids)
-    rwall, rcpu = _timed(lambda: [_select_bodies(store, order[i:i + batch]) for i in range(0, len(order), batch)])
+    rwall, rcpu = _timed(store, lambda: [_select_bodies(store, order[i:i + batch])
+                                         for i in range(0, len(order), batch)])
     n = len(pages)
-    return ("bodies in raw_pages (today)", f"{per_page / 1024:.1f} KiB", "-", f"{n / wall:.0f}",
-            f"{cpu_s / n * 1e3:.2f}", f"{n / rwall:.0f}", f"{rcpu / n * 1e3:.2f}")
+    return ("bodies in raw_pages (today)", f"{per_page / 1024:.1f} KiB", "-", "-", f"{n / wall:.0f}",
+            _ms(cpu_s, n), f"{n / rwall:.0f}", _ms(rcpu, n))
 
 
 def _after(store: object, index: object, storage: ArchiveStorage, label: str, pages: list[FetchedPage],
@@ -208,8 +210,10 @@ def _after(store: object, index: object, storage: ArchiveStorage, label: str, pa
     pages = [FetchedPage(p.url + f"#{label}", p.final_url, p.status, p.headers, p.body, p.fetched_at) for p in pages]
     run = store.begin_run("bench", None, [], {})  # type: ignore[attr-defined]
     archiver = RawArchiver(storage, run_id=run)
+    start_cpu = time.process_time()
     with ThreadPoolExecutor(2) as pool:  # encoding happens in the fetch threads, outside this thread's budget
         encoded = list(pool.map(lambda p: archiver.encode("bench", p), pages))
+    encode_cpu = time.process_time() - start_cpu
     start_bytes = _relation_bytes(store)
     ids: list[int] = []
 
@@ -218,7 +222,7 @@ def _after(store: object, index: object, storage: ArchiveStorage, label: str, pa
             kept = archiver.keep(encoded[i:i + batch], index.known_raw_pages)  # type: ignore[attr-defined]
             ids.extend(index.save_raw_index(run, kept))  # type: ignore[attr-defined]
 
-    wall, cpu_s = _timed(write)
+    wall, cpu_s = _timed(store, write)
     per_page = (_relation_bytes(store) - start_bytes) / len(pages)
     stored = archiver.writer.bytes_written / len(pages)
     order = _url_order(store, ids)
@@ -228,16 +232,43 @@ def _after(store: object, index: object, storage: ArchiveStorage, label: str, pa
             bodies = load_bodies(storage, index.body_refs(order[i:i + batch]))  # type: ignore[attr-defined]
             assert not any(isinstance(b, Exception) for b in bodies)
 
-    rwall, rcpu = _timed(read)
+    rwall, rcpu = _timed(store, read)
     n = len(pages)
     return (f"WARC records + index rows, {label}", f"{per_page / 1024:.2f} KiB", f"{stored / 1024:.1f} KiB",
-            f"{n / wall:.0f}", f"{cpu_s / n * 1e3:.2f}", f"{n / rwall:.0f}", f"{rcpu / n * 1e3:.2f}")
+            f"{encode_cpu / n * 1e3:.2f}", f"{n / wall:.0f}", _ms(cpu_s, n), f"{n / rwall:.0f}", _ms(rcpu, n))
 
 
-def _timed(fn: Callable[[], object]) -> tuple[float, float]:
+def _ms(cpu_pair: tuple[float, float], n: int) -> str:
+    client, server = cpu_pair
+    return f"{client / n * 1e3:.2f} + {server / n * 1e3:.2f}"
+
+
+def _timed(store: object, fn: Callable[[], object]) -> tuple[float, tuple[float, float]]:
+    """Wall seconds, and CPU seconds of this process and of the database's PostgreSQL backends."""
+    backends = _backend_cpu(store)
     start, cpu_start = time.perf_counter(), time.process_time()
     fn()
-    return time.perf_counter() - start, time.process_time() - cpu_start
+    wall, client = time.perf_counter() - start, time.process_time() - cpu_start
+    after = _backend_cpu(store)
+    return wall, (client, sum(after.values()) - sum(backends.get(pid, 0.0) for pid in after))
+
+
+def _backend_cpu(store: object) -> dict[int, float]:
+    """CPU seconds so far of each backend connected to the bench database (PostgreSQL on this machine)."""
+    import psutil
+    import sqlalchemy as sa
+
+    with store.engine.connect() as conn:  # type: ignore[attr-defined]
+        pids = [r[0] for r in conn.execute(sa.text(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database()"))]
+    out = {}
+    for pid in pids:
+        try:
+            times = psutil.Process(pid).cpu_times()
+        except psutil.Error:
+            continue
+        out[pid] = times.user + times.system
+    return out
 
 
 def _url_order(store: object, ids: list[int]) -> list[int]:
@@ -272,19 +303,23 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=200)
     parser.add_argument("--database-url", default=os.environ.get("TEST_DATABASE_URL"))
     parser.add_argument("--no-s3", action="store_true")
+    parser.add_argument("--sections", default="levels,gil,io,raw", help="comma-separated subset to run")
     args = parser.parse_args()
     bodies = load(args.pages or DEFAULT_PAGES)
     if not bodies:
         sys.exit("no pages found: give --pages DIR with *.html.gz files")
-    sample = captures(bodies, len(bodies))
+    sections = set(args.sections.split(","))
     print(f"# raw archive benchmark: {len(bodies)} distinct pages, N = {args.n}, Python {sys.version.split()[0]}, "
-          f"{os.cpu_count()} CPUs")
-    levels_table(sample)
+          f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}")
+    if "levels" in sections:
+        levels_table(captures(bodies, len(bodies)))
     pages = captures(bodies, args.n)
-    gil_table(pages)
+    if "gil" in sections:
+        gil_table(pages)
     with (nullcontext() if args.no_s3 else s3()) as server:
-        io_table(pages, args.batch, server)
-        if args.database_url:
+        if "io" in sections:
+            io_table(pages, args.batch, server)
+        if "raw" in sections and args.database_url:
             raw_layer_table(pages, args.database_url, args.batch, server)
 
 

@@ -7,6 +7,7 @@ import socket
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 
 from pipeline.archive.errors import ArchiveUnavailable
 from pipeline.archive.records import DEFAULT_COMPRESSION_LEVEL, EncodedCapture, warcinfo_record
@@ -76,12 +77,13 @@ class ArchiveWriter:
         return PublishedBatch(url, size, [RecordLocation(url, offset, c.response_length)
                                           for offset, c in zip(offsets, captures, strict=True)])
 
-    def _write_file(self, path: object, basename: str, captures: Sequence[EncodedCapture]) -> tuple[list[int], int]:
+    def _write_file(self, path: Path, basename: str, captures: Sequence[EncodedCapture]) -> tuple[list[int], int]:
+        """The warcinfo record then each capture's members; returns the captures' offsets and the size."""
         info = {**self.info, "isPartOf": f"{FILE_PREFIX} run {self.run_id}" if self.run_id is not None
                 else FILE_PREFIX, "written-at": utc(self.clock()).isoformat()}
         offsets: list[int] = []
         try:
-            with open(path, "wb") as out:  # type: ignore[call-overload]
+            with open(path, "wb") as out:
                 position = out.write(warcinfo_record(basename, info, self.level))
                 for capture in captures:
                     offsets.append(position)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -12,6 +15,8 @@ from pipeline.archive.masking import mask_url, scrub, secret_values
 from pipeline.errors import ConfigError
 from tests.archive.conftest import capture
 from tests.s3server import ACCESS_KEY, SECRET_KEY, S3Server
+
+REPO = Path(__file__).resolve().parents[2]
 
 
 def test_default_location_is_a_directory_in_the_data_dir(tmp_path: Path) -> None:
@@ -77,20 +82,33 @@ def test_connection_fields_map_to_s3fs_and_gcsfs_options() -> None:
         storage_options_of("ftp", "u", "p", {})
 
 
+CONNECTION_RUN = """
+import sys
+from pipeline.archive import ArchiveConfig, ArchiveWriter, encode_capture
+from tests.archive.conftest import capture
+config = ArchiveConfig.from_env(sys.argv[1], env={"NEWS_PIPELINE_ARCHIVE_URL": sys.argv[2],
+                                                 "NEWS_PIPELINE_ARCHIVE_CONN_ID": "news_archive"})
+storage = config.open()
+print(ArchiveWriter(storage, run_id=2).write([encode_capture(capture("https://h.example/c"))]).file)
+print(storage.scrub(sys.argv[3]))
+"""
+
+
 @pytest.mark.airflow
-def test_an_airflow_connection_supplies_endpoint_and_credentials(tmp_path: Path, s3_server: S3Server,
-                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+def test_an_airflow_connection_supplies_endpoint_and_credentials(tmp_path: Path, s3_server: S3Server) -> None:
+    """Airflow resolves the connection (here from AIRFLOW_CONN_*, as a secrets backend would); its own process
+    and AIRFLOW_HOME, and no AWS_* variables: without the connection s3fs would try the real AWS and fail."""
     bucket = s3_server.new_bucket()
-    for name in ("AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
-        monkeypatch.delenv(name)  # without the connection s3fs would try the real AWS and fail (no internet)
     endpoint = s3_server.endpoint.replace(":", "%3A").replace("/", "%2F")
-    monkeypatch.setenv("AIRFLOW_CONN_NEWS_ARCHIVE", f"aws://{ACCESS_KEY}:{SECRET_KEY}@/?endpoint_url={endpoint}")
-    config = ArchiveConfig.from_env(tmp_path, env={"NEWS_PIPELINE_ARCHIVE_URL": f"s3://{bucket}/via-conn",
-                                                   "NEWS_PIPELINE_ARCHIVE_CONN_ID": "news_archive"})
-    storage = config.open()
-    batch = ArchiveWriter(storage, run_id=2).write([encode_capture(capture("https://h.example/c"))])
-    assert batch.file.startswith(f"s3://{bucket}/via-conn/2026/11/20/")
-    assert SECRET_KEY not in storage.masked_url and storage.scrub(f"x {SECRET_KEY} y") == "x *** y"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    env.update({"AIRFLOW_HOME": str(tmp_path / "airflow"), "PYTHONPATH": str(REPO),
+                "AIRFLOW_CONN_NEWS_ARCHIVE": f"aws://{ACCESS_KEY}:{SECRET_KEY}@/?endpoint_url={endpoint}"})
+    done = subprocess.run([sys.executable, "-c", CONNECTION_RUN, str(tmp_path), f"s3://{bucket}/via-conn",
+                           f"x {SECRET_KEY} y"], env=env, cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    written, scrubbed = done.stdout.splitlines()[-2:]
+    assert written.startswith(f"s3://{bucket}/via-conn/2026/11/20/news-pipeline-run2-")
+    assert scrubbed == "x *** y" and SECRET_KEY not in done.stderr
 
 
 def test_an_unreachable_endpoint_is_archive_unavailable_and_masked(tmp_path: Path,
