@@ -16,7 +16,6 @@ import statistics
 import sys
 import tempfile
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager, nullcontext
@@ -45,7 +44,9 @@ HEADERS = {"content-type": "text/html; charset=utf-8", "content-encoding": "gzip
 
 
 def load(dirs: list[Path]) -> list[bytes]:
-    return [gzip.decompress(p.read_bytes()) for d in dirs for p in sorted(d.glob("*.html.gz"))]
+    """The pages of the directories: `*.html.gz` (the dev sets) and `*.html`."""
+    return [gzip.decompress(p.read_bytes()) if p.suffix == ".gz" else p.read_bytes()
+            for d in dirs for p in sorted([*d.glob("*.html.gz"), *d.glob("*.html")])]
 
 
 def captures(bodies: list[bytes], n: int) -> list[Capture]:
@@ -149,42 +150,31 @@ def s3() -> Iterator[object]:
 
 def raw_layer_table(pages: list[Capture], database_url: str, batch: int, server: object | None) -> None:
     """The raw layer before (bodies in raw_pages) and after (WARC records + index rows), same pages."""
-    import sqlalchemy as sa
-
     from pipeline.store import Store
-    from tests.archive.conftest import MIGRATION
+    from tests.archive.conftest import MIGRATION, throwaway_database
     from tests.archive.index_reference import ReferenceIndex
 
-    admin = sa.create_engine(database_url, isolation_level="AUTOCOMMIT")
-    name = f"np_bench_archive_{uuid.uuid4().hex[:8]}"
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    url = sa.engine.make_url(database_url).set(database=name).render_as_string(hide_password=False)
     fetched = [FetchedPage(c.url, c.final_url, c.status, dict(c.headers), c.body, c.fetched_at) for c in pages]
     rows: list[tuple[str, ...]] = []
-    try:
-        with Store.open(url) as store, tempfile.TemporaryDirectory() as tmp:
-            store.upgrade()
-            with store.engine.begin() as conn, conn.connection.dbapi_connection.cursor() as cursor:
-                cursor.execute(MIGRATION.read_text(encoding="utf-8"))
-            index = ReferenceIndex(store)
-            rows.append(_before(store, fetched, batch))
-            targets = [("local", str(Path(tmp) / "archive"))]
-            if server is not None:
-                targets.append(("s3 (moto)", f"s3://{server.new_bucket()}/raw"))
-            for label, location in targets:
-                rows.append(_after(store, index, ArchiveStorage(location), label, fetched, batch))
-        print(f"\n## raw layer before / after ({len(pages)} pages, batches of {batch}; PostgreSQL bytes = raw_pages "
-              "+ archive_files with TOAST and indexes; CPU ms/page as client + PostgreSQL backends)")
-        print("| raw layer | PostgreSQL bytes/page | storage bytes/page | encode CPU (fetch threads) | write pages/s "
-              "| write CPU | reprocess read pages/s | read CPU |")
-        print("|---|---|---|---|---|---|---|---|")
-        for row in rows:
-            print("| " + " | ".join(row) + " |")
-    finally:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with throwaway_database(database_url, "np_bench_archive") as (_, url), Store.open(url) as store, \
+            tempfile.TemporaryDirectory() as tmp:
+        store.upgrade()
+        with store.engine.begin() as conn, conn.connection.dbapi_connection.cursor() as cursor:
+            cursor.execute(MIGRATION.read_text(encoding="utf-8"))
+        index = ReferenceIndex(store)
+        rows.append(_before(store, fetched, batch))
+        targets = [("local", str(Path(tmp) / "archive"))]
+        if server is not None:
+            targets.append(("s3 (moto)", f"s3://{server.new_bucket()}/raw"))
+        for label, location in targets:
+            rows.append(_after(store, index, ArchiveStorage(location), label, fetched, batch))
+    print(f"\n## raw layer before / after ({len(pages)} pages, batches of {batch}; PostgreSQL bytes = raw_pages "
+          "+ archive_files with TOAST and indexes; CPU ms/page as client + PostgreSQL backends)")
+    print("| raw layer | PostgreSQL bytes/page | storage bytes/page | encode CPU (fetch threads) | write pages/s "
+          "| write CPU | reprocess read pages/s | read CPU |")
+    print("|---|---|---|---|---|---|---|---|")
+    for row in rows:
+        print("| " + " | ".join(row) + " |")
 
 
 def _before(store: object, pages: list[FetchedPage], batch: int) -> tuple[str, ...]:
@@ -298,7 +288,7 @@ def _relation_bytes(store: object) -> int:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--pages", type=Path, action="append", help="directory of *.html.gz (repeatable)")
+    parser.add_argument("--pages", type=Path, action="append", help="directory of *.html(.gz) (repeatable)")
     parser.add_argument("--n", type=int, default=2000)
     parser.add_argument("--batch", type=int, default=200)
     parser.add_argument("--database-url", default=os.environ.get("TEST_DATABASE_URL"))
@@ -307,7 +297,7 @@ def main() -> None:
     args = parser.parse_args()
     bodies = load(args.pages or DEFAULT_PAGES)
     if not bodies:
-        sys.exit("no pages found: give --pages DIR with *.html.gz files")
+        sys.exit("no pages found: give --pages DIR with *.html or *.html.gz files")
     sections = set(args.sections.split(","))
     print(f"# raw archive benchmark: {len(bodies)} distinct pages, N = {args.n}, Python {sys.version.split()[0]}, "
           f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}")

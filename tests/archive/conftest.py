@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -30,40 +31,35 @@ MIGRATION = Path(__file__).resolve().parents[2] / "sql" / "pending" / "010_raw_a
 @pytest.fixture(scope="session")
 def archive_template(pg_server_url: str) -> Iterator[str]:
     """A database migrated with 001-006 and the staged 010, used as the template of each test's database."""
-    admin = sa.create_engine(pg_server_url, isolation_level="AUTOCOMMIT")
-    name = f"np_test_archive_tmpl_{uuid.uuid4().hex[:8]}"
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    try:
-        with Store.open(_database(pg_server_url, name)) as store:
+    with throwaway_database(pg_server_url, "np_test_archive_tmpl") as (name, url):
+        with Store.open(url) as store:
             store.upgrade()
             with store.engine.begin() as conn, conn.connection.dbapi_connection.cursor() as cursor:
                 cursor.execute(MIGRATION.read_text(encoding="utf-8"))  # as `upgrade` runs a migration file
         yield name
-    finally:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 @pytest.fixture
 def archive_store(pg_server_url: str, archive_template: str) -> Iterator[Store]:
     """A fresh copy of the template: raw_pages as the archive's index, empty."""
-    admin = sa.create_engine(pg_server_url, isolation_level="AUTOCOMMIT")
-    name = f"np_test_archive_{uuid.uuid4().hex[:10]}"
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}" TEMPLATE "{archive_template}"'))
-    try:
-        with Store.open(_database(pg_server_url, name)) as store:
+    with throwaway_database(pg_server_url, "np_test_archive", template=archive_template) as (_, url):
+        with Store.open(url) as store:
             yield store
+
+
+@contextmanager
+def throwaway_database(server_url: str, prefix: str, template: str | None = None) -> Iterator[tuple[str, str]]:
+    """A new database (a copy of `template` if given), dropped on exit; yields its name and URL."""
+    admin = sa.create_engine(server_url, isolation_level="AUTOCOMMIT")
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else "")))
+    try:
+        yield name, sa.engine.make_url(server_url).set(database=name).render_as_string(hide_password=False)
     finally:
         with admin.connect() as conn:
             conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
-
-
-def _database(server_url: str, name: str) -> str:
-    return sa.engine.make_url(server_url).set(database=name).render_as_string(hide_password=False)
 
 
 @pytest.fixture(params=["local", "s3"])

@@ -100,24 +100,25 @@ def test_killed_at_random_moments_every_indexed_record_is_whole(tmp_path: Path) 
     assert set(report.unreferenced_files) <= published
 
 
-def test_killed_before_publishing_nothing_is_visible_and_the_staged_file_is_reported(tmp_path: Path) -> None:
+def killed_at(pause: str, tmp_path: Path) -> tuple[ArchiveStorage, list[IndexEntry]]:
+    """Kill a writer paused at `pause`; the archive and the index entries it journaled."""
     root, journal = tmp_path / "archive", tmp_path / "journal.jsonl"
-    process = start(root, journal, "before-publish")
+    process = start(root, journal, pause)
     wait_for(Path(f"{journal}.ready"))
     kill(process)
-    storage = ArchiveStorage(str(root))
+    return ArchiveStorage(str(root)), journal_entries(journal)
+
+
+def test_killed_before_publishing_nothing_is_visible_and_the_staged_file_is_reported(tmp_path: Path) -> None:
+    storage, entries = killed_at("before-publish", tmp_path)
     assert storage.list_files() == []
-    report = check_archive(storage, journal_entries(journal))
+    report = check_archive(storage, entries)
     assert report.ok and len(report.staged_files) == 1 and report.staged_files[0].endswith(".warc.gz.part")
 
 
 def test_killed_after_publishing_before_indexing_the_file_is_unreferenced_and_harmless(tmp_path: Path) -> None:
-    root, journal = tmp_path / "archive", tmp_path / "journal.jsonl"
-    process = start(root, journal, "after-publish")
-    wait_for(Path(f"{journal}.ready"))
-    kill(process)
-    storage = ArchiveStorage(str(root))
-    report = check_archive(storage, journal_entries(journal))
+    storage, entries = killed_at("after-publish", tmp_path)
+    report = check_archive(storage, entries)
     assert report.ok and report.indexed == 0
     assert len(report.unreferenced_files) == 1 and len(report.unreferenced_records) == 0  # whole file unreferenced
 
