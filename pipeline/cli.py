@@ -149,7 +149,7 @@ def window_from_args(args: argparse.Namespace) -> Window | None:
 
 
 def cmd_extract(args: argparse.Namespace) -> int:
-    from pipeline.process import process_raw
+    from pipeline.extract.process import process_raw
 
     settings = Settings.from_env()
     status = EXIT_OK
@@ -200,7 +200,7 @@ def article_json(article: Any) -> dict[str, Any]:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from pipeline.ingest import run_ingest
+    from pipeline.run.ingest import run_ingest
 
     settings = Settings.from_env(sources_path=args.sources, refetch=args.refetch or None)
     window = window_from_args(args)
@@ -213,7 +213,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_reprocess(args: argparse.Namespace) -> int:
-    from pipeline.ingest import run_reprocess
+    from pipeline.run.ingest import run_reprocess
     from pipeline.sources import load_sources, select_sources
 
     settings = Settings.from_env(sources_path=args.sources)

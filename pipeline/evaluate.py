@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TextIO
 
 from pipeline.errors import ConfigError, ExtractError
-from pipeline.process import DEFAULT_TIME_LIMIT, process_raw
+from pipeline.extract.process import DEFAULT_TIME_LIMIT, process_raw
 
 _WORD = re.compile(r"\w+")
 _N = 4

@@ -71,7 +71,7 @@ def ingest_source(
 ) -> dict[str, Any]:
     """Ingest one source over [start, end); idempotent, returns the run summary as a dict."""
     from pipeline.embedded import resolve_database_url
-    from pipeline.ingest import run_ingest
+    from pipeline.run.ingest import run_ingest
     from pipeline.sources import load_sources, select_sources
     from pipeline.store import Store
 
@@ -90,7 +90,7 @@ def reprocess_window(
 ) -> dict[str, Any]:
     """Rebuild the window's clean records from stored raw pages with the current extractor."""
     from pipeline.embedded import resolve_database_url
-    from pipeline.ingest import run_reprocess
+    from pipeline.run.ingest import run_reprocess
     from pipeline.sources import load_sources, select_sources
     from pipeline.store import Store
 
@@ -111,9 +111,9 @@ def check_run(
     summaries: Sequence[Mapping[str, Any] | None], start: str, end: str, database_url: str | None = None,
 ) -> dict[str, Any]:
     """Record the run's merged statistics; raise SystemicFailure on a silent source or too many failures."""
-    from pipeline.checks import find_problems
     from pipeline.embedded import resolve_database_url
     from pipeline.errors import SystemicFailure
+    from pipeline.run.checks import find_problems
     from pipeline.store import Store
 
     settings = Settings.from_env(database_url=database_url)

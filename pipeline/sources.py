@@ -10,8 +10,8 @@ from urllib.parse import urlsplit
 
 import yaml
 
-from pipeline.clean import validate_rules
 from pipeline.errors import ConfigError
+from pipeline.extract.clean import validate_rules
 from pipeline.models import CleaningRules, Politeness, Source
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")

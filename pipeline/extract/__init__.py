@@ -22,8 +22,8 @@ from readability.readability import REGEXES
 from trafilatura.utils import load_html
 
 from pipeline.errors import ExtractError
+from pipeline.extract.normalise import normalise_line
 from pipeline.models import PageHints, utc
-from pipeline.normalise import normalise_line
 
 _WORD = re.compile(r"\w+")
 # Agreement thresholds of the per-page choice (see docs/extraction.md).

@@ -5,7 +5,8 @@ from __future__ import annotations
 import lxml.html
 import pytest
 
-from pipeline.clean import (
+from pipeline.errors import ConfigError, ExtractError
+from pipeline.extract.clean import (
     clean_paragraphs,
     is_furniture_line,
     learn_boilerplate,
@@ -14,9 +15,8 @@ from pipeline.clean import (
     unwrap_layout_tables,
     validate_rules,
 )
-from pipeline.errors import ConfigError, ExtractError
+from pipeline.extract.process import process_page
 from pipeline.models import CleaningRules
-from pipeline.process import process_page
 
 STORY = [
     "The ferry will run twice a day from May, the operator said on Monday.",

@@ -7,8 +7,8 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from pipeline.extract import clean_authors, extract_metadata, parse_html, strip_site_suffix
+from pipeline.extract.process import process_page
 from pipeline.models import PageHints
-from pipeline.process import process_page
 
 BODY = "".join(
     f"<p>Paragraph {i} of an invented report about the harbour, long enough to count as text for "

@@ -9,10 +9,10 @@ from concurrent.futures import ProcessPoolExecutor
 
 import pytest
 
-from pipeline import process as process_module
 from pipeline.errors import ExtractError, StoreError
+from pipeline.extract import process as process_module
+from pipeline.extract.process import EXTRACTOR_VERSION, process_page, process_raw, run_with_time_limit
 from pipeline.models import ExtractedArticle
-from pipeline.process import EXTRACTOR_VERSION, process_page, process_raw, run_with_time_limit
 from tests.extract.conftest import FIXTURE_PAGES
 
 URL = "https://news.example.com/a"

@@ -7,11 +7,11 @@ import time
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pipeline.clean import clean_paragraphs, learn_boilerplate
 from pipeline.errors import PipelineError
+from pipeline.extract.clean import clean_paragraphs, learn_boilerplate
+from pipeline.extract.normalise import normalise_text
+from pipeline.extract.process import process_page, process_raw
 from pipeline.models import CleaningRules
-from pipeline.normalise import normalise_text
-from pipeline.process import process_page, process_raw
 from tests.extract.conftest import FIXTURE_PAGES
 
 TIME_LIMIT = 5.0

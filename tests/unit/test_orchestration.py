@@ -6,10 +6,10 @@ from datetime import datetime, timezone
 
 import pytest
 
-from pipeline.checks import assert_healthy, find_problems
 from pipeline.errors import ConfigError, SystemicFailure
 from pipeline.models import Window
 from pipeline.orchestration import plan_run, resolve_window
+from pipeline.run.checks import assert_healthy, find_problems
 from pipeline.settings import Settings
 
 UTC = timezone.utc

@@ -8,8 +8,8 @@ import time
 from datetime import datetime, timezone
 
 from pipeline.models import CleaningRules, Failure, PageHints
+from pipeline.run.workers import Extracted, ExtractionJob, ExtractorPool
 from pipeline.settings import Settings
-from pipeline.workers import Extracted, ExtractionJob, ExtractorPool
 
 PAGE = ("<html><head><title>Ferry returns</title></head><body><article><h1>Ferry returns</h1>"
         + "".join(f"<p>Paragraph {i}: the island ferry returned to its summer timetable this week, to the relief "

@@ -13,11 +13,11 @@ from typing import TypeVar
 import trafilatura
 
 from pipeline.charset import decode_html
-from pipeline.clean import clean_paragraphs, drop_selected, line_key, prune_tree, word_count
 from pipeline.errors import ExtractError, PipelineError
 from pipeline.extract import extract_body, extract_metadata, parse_html, strip_non_content
+from pipeline.extract.clean import clean_paragraphs, drop_selected, line_key, prune_tree, word_count
+from pipeline.extract.normalise import normalise_text
 from pipeline.models import CleaningRules, ExtractedArticle, PageHints
-from pipeline.normalise import normalise_text
 
 EXTRACTOR_VERSION = (
     f"2026.11.1+trafilatura-{trafilatura.__version__}+readability-lxml-{version('readability-lxml')}"

@@ -24,9 +24,9 @@ from pipeline.models import (
     Window,
     content_type_of,
 )
+from pipeline.run.summary import RunSummary
+from pipeline.run.workers import ExtractionJob, ExtractorPool
 from pipeline.settings import Settings
-from pipeline.summary import RunSummary
-from pipeline.workers import ExtractionJob, ExtractorPool
 
 if TYPE_CHECKING:  # imported lazily at run time: the store pulls in SQLAlchemy and psycopg2
     from pipeline.fetch import Fetcher
@@ -90,7 +90,7 @@ def run_reprocess(
     `source_names` limits the run (None: every source in the raw layer); `sources` supplies
     per-source cleaning rules where the sources file is at hand.
     """
-    from pipeline.process import EXTRACTOR_VERSION
+    from pipeline.extract.process import EXTRACTOR_VERSION
 
     summary = RunSummary("reprocess", window)
     summary.run_id = store.begin_run("reprocess", window, list(source_names or []),
@@ -376,7 +376,7 @@ class _ArticleSink:
 
     def learn_boilerplate(self) -> None:
         """Learn each source's repeated lines from this run's bodies; stored per source, reversible."""
-        from pipeline.clean import learn_boilerplate
+        from pipeline.extract.clean import learn_boilerplate
 
         for source, bodies in self.samples.items():
             lines = learn_boilerplate(bodies)

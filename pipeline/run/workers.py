@@ -44,7 +44,7 @@ def extract_job(job: ExtractionJob, time_limit: float) -> Outcome:
     """Worker entry point: an article, or a Failure with the reason (never raises)."""
     from pipeline.dedup import signature_bytes
     from pipeline.errors import PipelineError
-    from pipeline.process import process_raw
+    from pipeline.extract.process import process_raw
 
     try:
         article = process_raw(job.body, job.content_type, job.final_url, job.rules, job.hints, time_limit=time_limit)
@@ -136,5 +136,5 @@ class ExtractorPool:
 def _new_executor(workers: int) -> ProcessPoolExecutor:
     """Forkserver workers: safe with the fetch threads of the parent, trafilatura preloaded once."""
     context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["pipeline.process"])
+    context.set_forkserver_preload(["pipeline.extract.process"])
     return ProcessPoolExecutor(max_workers=workers, mp_context=context)

@@ -1,0 +1,1 @@
+"""Runs: ingest and reprocess assembled from the stages, with their summary and checks."""
