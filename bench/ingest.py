@@ -312,8 +312,7 @@ def _save_in_batches(server_url: str, items: list[Any], batch: int, alter: str |
 
 
 def _stored_articles(url: str) -> list[Any]:
-    from pipeline.models import ExtractedArticle
-    from pipeline.store import ArticleInput
+    from pipeline.models import ArticleInput, ExtractedArticle
 
     engine = sa.create_engine(url)
     try:

@@ -48,7 +48,6 @@ class Settings:
     failure_rate_threshold: float = 0.5
     batch_size: int = 200
     refetch: bool = False
-    progress: bool = False
 
     @classmethod
     def from_env(

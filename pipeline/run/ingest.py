@@ -7,25 +7,29 @@ import functools
 import logging
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from pipeline.errors import PipelineError, SystemicFailure
 from pipeline.models import (
+    ArticleInput,
     CleaningRules,
     DiscoveredURL,
     ExtractedArticle,
+    ExtractionJob,
     Failure,
     FetchedPage,
     PageHints,
     Politeness,
     Source,
+    Stage,
+    Target,
     Window,
     content_type_of,
 )
 from pipeline.run.summary import RunSummary
-from pipeline.run.workers import ExtractionJob, ExtractorPool
+from pipeline.run.workers import ExtractorPool
 from pipeline.settings import Settings
 
 if TYPE_CHECKING:  # imported lazily at run time: the store pulls in SQLAlchemy and psycopg2
@@ -36,15 +40,6 @@ log = logging.getLogger(__name__)
 
 Progress = Callable[[int, int], None]
 LEARN_SAMPLE = 50  # bodies per source kept for learning boilerplate: bounded memory whatever the run size
-
-
-@dataclass(frozen=True)
-class Target:
-    """A URL to fetch, the source it belongs to and what discovery knew of it."""
-
-    url: str
-    source: Source
-    hints: PageHints
 
 
 def run_ingest(
@@ -246,7 +241,7 @@ def _fetch_and_process(
         target = by_url[url]
         if isinstance(result, PipelineError):
             summary.source(target.source.name).failures[f"fetch:{result.reason}"] += 1
-            failures.append(Failure(url, target.source.name, "fetch", result.reason, str(result)))
+            failures.append(Failure(url, target.source.name, Stage.FETCH, result.reason, str(result)))
         else:
             summary.source(target.source.name).fetched += 1
             for finished in raw.add(target, result):
@@ -341,8 +336,6 @@ class _ArticleSink:
         self.samples: dict[str, list[str]] = {}
 
     def add(self, result: Any) -> None:
-        from pipeline.store import ArticleInput
-
         job, outcome = result
         if isinstance(outcome, Failure):
             self.summary.source(job.source).failures[f"extract:{outcome.reason}"] += 1

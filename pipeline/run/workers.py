@@ -6,38 +6,9 @@ import multiprocessing
 from collections import deque
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass
-from datetime import datetime
-from typing import Union
 
-from pipeline.models import CleaningRules, ExtractedArticle, Failure, PageHints
+from pipeline.models import Extracted, ExtractionJob, Failure, Outcome, Stage
 from pipeline.settings import Settings
-
-
-@dataclass(frozen=True)
-class Extracted:
-    """A successful extraction, with the body's MinHash signature computed in the worker too."""
-
-    article: ExtractedArticle
-    signature: bytes | None
-
-
-Outcome = Union[Extracted, Failure]
-
-
-@dataclass(frozen=True)
-class ExtractionJob:
-    """One stored page to turn into an article."""
-
-    url: str
-    source: str
-    raw_page_id: int | None
-    fetched_at: datetime
-    final_url: str
-    body: bytes
-    content_type: str
-    rules: CleaningRules
-    hints: PageHints
 
 
 def extract_job(job: ExtractionJob, time_limit: float) -> Outcome:
@@ -50,9 +21,9 @@ def extract_job(job: ExtractionJob, time_limit: float) -> Outcome:
         article = process_raw(job.body, job.content_type, job.final_url, job.rules, job.hints, time_limit=time_limit)
         return Extracted(article, signature_bytes(article.body))
     except PipelineError as exc:
-        return Failure(job.url, job.source, "extract", exc.reason, str(exc)[:500])
+        return Failure(job.url, job.source, Stage.EXTRACT, exc.reason, str(exc)[:500])
     except Exception as exc:  # a bug in a third-party parser must not end the run
-        return Failure(job.url, job.source, "extract", "extractor_crashed", f"{type(exc).__name__}: {exc}"[:500])
+        return Failure(job.url, job.source, Stage.EXTRACT, "extractor_crashed", f"{type(exc).__name__}: {exc}"[:500])
 
 
 class ExtractorPool:
@@ -117,7 +88,7 @@ class ExtractorPool:
                 finished.append((job, future.result()))
             except BrokenProcessPool:
                 broken = True
-                finished.append((job, Failure(job.url, job.source, "extract", "worker_crashed",
+                finished.append((job, Failure(job.url, job.source, Stage.EXTRACT, "worker_crashed",
                                               "the extraction worker process died")))
         self.pending = still
         if broken:

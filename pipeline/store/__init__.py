@@ -9,7 +9,6 @@ import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
 from importlib import resources
@@ -23,13 +22,17 @@ import sqlalchemy as sa
 from pipeline import dedup
 from pipeline.errors import DatabaseUnavailable, StoreError
 from pipeline.models import (
+    ArticleInput,
     CacheEntry,
     DiscoveredURL,
     ExtractedArticle,
     Failure,
     FetchedPage,
     PageHints,
+    RawRecord,
+    SaveCounts,
     Window,
+    date_signal_of,
     utc,
 )
 
@@ -44,43 +47,6 @@ _CREDENTIALS = re.compile(r"(?P<prefix>[A-Za-z][A-Za-z0-9+.\-]*://[^:/@\s]*):(?P
 _PASSWORD_PARAM = re.compile(r"(?P<key>password=)[^&\s]*", re.IGNORECASE)
 _DISCONNECT = (sa.exc.OperationalError, sa.exc.InterfaceError,
                psycopg2.OperationalError, psycopg2.InterfaceError)
-
-
-@dataclass(frozen=True)
-class ArticleInput:
-    """One extracted article to save, with the raw page it came from."""
-
-    source: str
-    raw_page_id: int | None
-    fetched_at: datetime
-    article: ExtractedArticle
-    signature: bytes | None = None  # optional `dedup.signature_bytes(body)` computed in a worker process
-
-
-@dataclass(frozen=True)
-class SaveCounts:
-    """What `save_articles` did: new articles, new versions, no-ops, new exact duplicates."""
-
-    inserted: int
-    updated: int
-    unchanged: int
-    duplicates: int
-    per_source: Mapping[str, SaveCounts] = field(default_factory=dict, compare=False, repr=False)
-
-
-@dataclass(frozen=True)
-class RawRecord:
-    """A stored raw page with the discovery hints of its URL, for reprocessing."""
-
-    id: int
-    source: str
-    url: str
-    final_url: str
-    status: int
-    headers: dict[str, str]
-    body: bytes
-    fetched_at: datetime
-    hints: PageHints
 
 
 def mask_url(url: str) -> str:
@@ -748,5 +714,6 @@ class _ClusterPlan:
 
 def _raw_record(row: tuple) -> RawRecord:
     rid, source, url, final_url, status, headers, body, fetched_at, published_at, date_signal, title = row
-    hints = PageHints(published_at=published_at, date_signal=date_signal, title=title, fetched_at=fetched_at)
+    hints = PageHints(published_at=published_at, date_signal=date_signal_of(date_signal), title=title,
+                      fetched_at=fetched_at)
     return RawRecord(rid, source, url, final_url, status, dict(headers or {}), bytes(body), fetched_at, hints)

@@ -8,11 +8,22 @@ import pytest
 
 from pipeline.discover import Discovery, discover_source, parse_date, record_validators
 from pipeline.fetch import Fetcher
-from pipeline.models import CacheEntry, MemoryHttpCache, Source, Window
+from pipeline.models import CacheEntry, Source, Window
 from pipeline.settings import Settings
 from tests.sitekit import Response, Site, gzipped
 
-from .helpers import RSS_TYPE, XML_TYPE, atom, fast_settings, news_sitemap, rfc822, rss, sitemap_index, urlset
+from .helpers import (
+    RSS_TYPE,
+    XML_TYPE,
+    MemoryHttpCache,
+    atom,
+    fast_settings,
+    news_sitemap,
+    rfc822,
+    rss,
+    sitemap_index,
+    urlset,
+)
 
 pytestmark = pytest.mark.timeout(30)
 DAY = datetime(2026, 11, 23, tzinfo=UTC)

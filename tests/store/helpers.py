@@ -6,8 +6,8 @@ from datetime import UTC, datetime
 
 import sqlalchemy as sa
 
-from pipeline.models import ExtractedArticle, FetchedPage
-from pipeline.store import ArticleInput, Store
+from pipeline.models import ArticleInput, ExtractedArticle, FetchedPage
+from pipeline.store import Store
 
 WHEN = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from pipeline.models import Failure, Window
-from pipeline.store import SaveCounts, Store
+from pipeline.models import Failure, SaveCounts, Window
+from pipeline.store import Store
 from tests.store.helpers import WHEN, article, item, page, rows, scalar, wire, words
 
 SNAPSHOT = ("SELECT id, url, page_url, source, title, body, published_at, authors, language, word_count,"

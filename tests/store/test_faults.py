@@ -10,7 +10,8 @@ import sqlalchemy as sa
 
 import pipeline.store as store_module
 from pipeline.errors import DatabaseUnavailable, StoreError
-from pipeline.store import SaveCounts, Store, mask_url
+from pipeline.models import SaveCounts
+from pipeline.store import Store, mask_url
 from tests.store.helpers import article, item, page, scalar, wire, words
 
 SECRET = "s3cr3t-Pa55"

@@ -8,7 +8,8 @@ import sys
 from pathlib import Path
 
 from pipeline import dedup
-from pipeline.store import _CANDIDATE_QUERY, ArticleInput, Store
+from pipeline.models import ArticleInput
+from pipeline.store import _CANDIDATE_QUERY, Store
 from tests.store.helpers import WHEN, WIRE_STORY, article, item, rows, scalar, wire, words
 
 REPO = Path(__file__).resolve().parents[2]
