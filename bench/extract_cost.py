@@ -40,7 +40,7 @@ def trafilatura_with_metadata(body: bytes) -> None:
 
 def ours(body: bytes) -> None:
     try:
-        process_raw(body, None, "https://example.org/article", time_limit=None)
+        process_raw(body, None, "https://example.org/article")
     except ExtractError:
         pass
 

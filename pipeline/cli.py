@@ -14,7 +14,7 @@ from typing import Any, TextIO
 
 from pipeline import __version__
 from pipeline.errors import ConfigError, DatabaseUnavailable, PipelineError
-from pipeline.models import PageHints, Window
+from pipeline.models import CleaningRules, ExtractionJob, Failure, Outcome, PageHints, Window
 from pipeline.settings import Settings
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -149,21 +149,38 @@ def window_from_args(args: argparse.Namespace) -> Window | None:
 
 
 def cmd_extract(args: argparse.Namespace) -> int:
-    from pipeline.extract.process import process_raw
+    """Extract every input through the extraction pool (so the time limit holds); print in input order."""
+    from pipeline.run.workers import ExtractorPool
 
     settings = Settings.from_env()
-    status = EXIT_OK
-    for given in args.inputs:
+    lines: list[dict[str, Any] | None] = [None] * len(args.inputs)
+    jobs: dict[int, tuple[int, ExtractionJob]] = {}
+    for index, given in enumerate(args.inputs):
         try:
             body, content_type, url, fetched_at = _read_input(given, args.url, settings)
-            article = process_raw(body, content_type, url, hints=PageHints(fetched_at=fetched_at),
-                                  time_limit=settings.extract_timeout)
-            _print_json({"input": given, **article_json(article)}, sys.stdout)
         except PipelineError as exc:
-            status = EXIT_FAILED
-            _print_json({"input": given, "error": exc.reason, "detail": str(exc)}, sys.stdout)
-            print(f"news-pipeline: {given}: {exc}", file=sys.stderr)
-    return status
+            lines[index] = {"input": given, "error": exc.reason, "detail": str(exc)}
+            continue
+        job = ExtractionJob(given, "cli", None, fetched_at or datetime.now(UTC), url, body, content_type or "",
+                            CleaningRules(), PageHints(fetched_at=fetched_at))
+        jobs[id(job)] = (index, job)
+    if jobs:
+        workers = min(len(jobs), settings.resolved_extract_workers)
+        with ExtractorPool(settings.with_(extract_workers=workers)) as pool:
+            for job, outcome in pool.map(job for _, job in jobs.values()):
+                lines[jobs[id(job)][0]] = _extract_line(job.url, outcome)
+    for line in lines:
+        assert line is not None
+        _print_json(line, sys.stdout)
+        if "error" in line:
+            print(f"news-pipeline: {line['input']}: {line['detail']}", file=sys.stderr)
+    return EXIT_FAILED if any("error" in line for line in lines if line) else EXIT_OK
+
+
+def _extract_line(given: str, outcome: Outcome) -> dict[str, Any]:
+    if isinstance(outcome, Failure):
+        return {"input": given, "error": outcome.reason, "detail": outcome.detail}
+    return {"input": given, **article_json(outcome.article)}
 
 
 def _read_input(given: str, url: str | None, settings: Settings) -> tuple[bytes, str | None, str, datetime | None]:

@@ -11,7 +11,7 @@ import lxml.html
 from lxml import etree
 from lxml.html import HtmlElement
 
-from pipeline.errors import ConfigError, ExtractError
+from pipeline.errors import ConfigError, ExtractError, Reason
 from pipeline.models import CleaningRules
 
 # --- structure: containers whose class/id names them as page furniture -------------------------
@@ -161,7 +161,7 @@ def drop_selected(html: str, selectors: Iterable[str]) -> tuple[str, list[str]]:
         try:
             matches = soup.select(selector)
         except (soupsieve.SelectorSyntaxError, ValueError) as exc:
-            raise ExtractError(f"bad drop selector {selector!r}: {exc}", reason="bad_rule") from None
+            raise ExtractError(f"bad drop selector {selector!r}: {exc}", reason=Reason.BAD_RULE) from None
         for node in matches:
             node.decompose()
             removed.append(f"selector:{selector}")

@@ -162,10 +162,9 @@ def discover_targets(
 
 
 def _save_validators(discoveries: Sequence[Any], store: Store) -> None:
-    from pipeline.discover import record_validators
-
     for discovery in discoveries:
-        record_validators(discovery, store)
+        for v in discovery.validators:
+            store.record(v.url, etag=v.etag, last_modified=v.last_modified, status=v.status, failed=False)
 
 
 def politeness_by_host(sources: Iterable[Source], settings: Settings) -> dict[str, Politeness]:
