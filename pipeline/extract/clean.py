@@ -11,7 +11,7 @@ import lxml.html
 from lxml import etree
 from lxml.html import HtmlElement
 
-from pipeline.errors import ConfigError, ExtractError, Reason
+from pipeline.errors import ExtractError, Reason
 from pipeline.models import CleaningRules
 
 # --- structure: containers whose class/id names them as page furniture -------------------------
@@ -128,22 +128,6 @@ _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-
 _WORD = re.compile(r"\w+")
 _HEADLINE_WORDS = 25
 _PROMO_RUN = 8  # headlines dropped after a "Related stories" heading
-
-
-def validate_rules(rules: CleaningRules) -> None:
-    """Raise ConfigError for a CSS selector or line pattern that does not compile."""
-    import soupsieve
-
-    for selector in rules.drop_selectors:
-        try:
-            soupsieve.compile(selector)
-        except (soupsieve.SelectorSyntaxError, ValueError) as exc:
-            raise ConfigError(f"invalid drop_selectors entry {selector!r}: {exc}") from None
-    for pattern in rules.drop_line_patterns:
-        try:
-            re.compile(pattern)
-        except re.error as exc:
-            raise ConfigError(f"invalid drop_line_patterns entry {pattern!r}: {exc}") from None
 
 
 def drop_selected(html: str, selectors: Iterable[str]) -> tuple[str, list[str]]:

@@ -13,10 +13,10 @@ from pipeline.extract.clean import (
     prune_tree,
     split_double_breaks,
     unwrap_layout_tables,
-    validate_rules,
 )
 from pipeline.extract.process import process_page
 from pipeline.models import CleaningRules
+from pipeline.sources import validate_rules
 
 STORY = [
     "The ferry will run twice a day from May, the operator said on Monday.",
