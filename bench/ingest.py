@@ -154,7 +154,7 @@ def ingest_once(args: argparse.Namespace, url: str, site: SiteHandle, workdir: P
 
 def reprocess_once(url: str, site: SiteHandle) -> dict[str, Any]:
     """run_reprocess of the window from the stored raw pages (database -> database)."""
-    from pipeline.run.ingest import run_reprocess
+    from pipeline.run.reprocess import run_reprocess
     from pipeline.settings import Settings
     from pipeline.store import Store
 
@@ -230,7 +230,7 @@ def _effective_politeness(settings: Any, sources: list[Any], site: SiteHandle) -
     from pipeline.run.ingest import politeness_by_host
     from pipeline.urls import host_of
 
-    with Fetcher(settings, politeness_by_host(sources, settings)) as fetcher:
+    with Fetcher(settings, politeness_by_host(sources)) as fetcher:
         rule = fetcher.politeness_for(host_of(site.base(0) + "/"))
     return f"min_delay={rule.min_delay:g}s max_connections={rule.max_connections} per host"
 

@@ -217,32 +217,24 @@ def article_json(article: Any) -> dict[str, Any]:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from pipeline.run.ingest import run_ingest
+    from pipeline.run import assembly
 
     settings = Settings.from_env(sources_path=args.sources, refetch=args.refetch or None)
     window = window_from_args(args)
-    sources = _load_selected_sources(settings, args.source_names)
-    with _open_store(settings) as store:
-        with _progress_bar() as progress:
-            summary = run_ingest(settings, sources, window, store, conditional=not args.backfill, progress=progress)
+    with _progress_bar() as progress:
+        summary = assembly.ingest(settings, window, args.source_names, backfill=args.backfill, progress=progress)
     _print_summary(summary, args.json)
     return EXIT_OK
 
 
 def cmd_reprocess(args: argparse.Namespace) -> int:
-    from pipeline.run.ingest import run_reprocess
-    from pipeline.sources import load_sources, select_sources
+    from pipeline.run import assembly
 
     settings = Settings.from_env(sources_path=args.sources)
     window = window_from_args(args)
     assert window is not None
-    configured = load_sources(settings.sources_path) if settings.sources_path else []
-    if args.source_names and configured:
-        select_sources(configured, args.source_names)
-    with _open_store(settings) as store:
-        with _progress_bar() as progress:
-            summary = run_reprocess(settings, window, store, source_names=args.source_names,
-                                    sources=configured, progress=progress)
+    with _progress_bar() as progress:
+        summary = assembly.reprocess(settings, window, args.source_names, progress=progress)
     _print_summary(summary, args.json)
     return EXIT_OK
 
@@ -254,8 +246,10 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 
 def cmd_db_upgrade(args: argparse.Namespace) -> int:
+    from pipeline.run.assembly import open_store
+
     settings = Settings.from_env()
-    with _open_store(settings, upgrade=False) as store:
+    with open_store(settings, upgrade=False) as store:
         applied = store.upgrade()
     print("applied: " + ", ".join(applied) if applied else "database is up to date")
     return EXIT_OK
@@ -274,33 +268,6 @@ def cmd_demo_site(args: argparse.Namespace) -> int:
 
     serve_demo_site(args.port, args.write_sources)
     return EXIT_OK
-
-
-def _load_selected_sources(settings: Settings, names: list[str] | None) -> list[Any]:
-    from pipeline.sources import load_sources, select_sources
-
-    if settings.sources_path is None:
-        raise ConfigError("no sources file: pass --sources FILE or set NEWS_PIPELINE_SOURCES")
-    return select_sources(load_sources(settings.sources_path), names)
-
-
-class _open_store:
-    """Open the configured (or embedded) database and apply migrations."""
-
-    def __init__(self, settings: Settings, upgrade: bool = True) -> None:
-        self.settings, self.upgrade = settings, upgrade
-
-    def __enter__(self) -> Any:
-        from pipeline.embedded import resolve_database_url
-        from pipeline.store import Store
-
-        self.store = Store.open(resolve_database_url(self.settings))
-        if self.upgrade:
-            self.store.upgrade()
-        return self.store
-
-    def __exit__(self, *exc: object) -> None:
-        self.store.close()
 
 
 class _progress_bar:
