@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import gzip
 import json
 import logging
@@ -14,7 +15,7 @@ from typing import Any, TextIO
 
 from pipeline import __version__
 from pipeline.errors import ConfigError, DatabaseUnavailable, PipelineError
-from pipeline.models import CleaningRules, ExtractionJob, Failure, Outcome, PageHints, Window
+from pipeline.models import CleaningRules, ExtractedArticle, ExtractionJob, Failure, Outcome, PageHints, Window
 from pipeline.settings import Settings
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -200,20 +201,13 @@ def _read_input(given: str, url: str | None, settings: Settings) -> tuple[bytes,
     return data, None, url or path.resolve().as_uri(), None
 
 
-def article_json(article: Any) -> dict[str, Any]:
-    """The public JSON shape of an article."""
-    return {
-        "url": article.canonical_url or article.url,
-        "title": article.title,
-        "body": article.body,
-        "published_at": article.published_at.isoformat() if article.published_at else None,
-        "date_signal": article.date_signal,
-        "authors": list(article.authors),
-        "language": article.language,
-        "word_count": article.word_count,
-        "extractor_version": article.extractor_version,
-        "method": article.method,
-    }
+def article_json(article: ExtractedArticle) -> dict[str, Any]:
+    """The public JSON shape of an article: every field of `ExtractedArticle`, keyed by its canonical URL."""
+    fields = {f.name: getattr(article, f.name) for f in dataclasses.fields(article) if f.name != "canonical_url"}
+    fields["url"] = article.canonical_url or article.url
+    fields["published_at"] = article.published_at.isoformat() if article.published_at else None
+    fields["authors"] = list(article.authors)
+    return {**fields, "word_count": article.word_count}
 
 
 def cmd_run(args: argparse.Namespace) -> int:

@@ -253,6 +253,7 @@ class ExtractedArticle:
     canonical_url: str | None = None
     extractor_version: str = ""
     method: str = ""
+    description: str | None = None
 
     @property
     def word_count(self) -> int:

@@ -75,6 +75,7 @@ def _process(html: str, url: str, rules: CleaningRules, hints: PageHints | None)
         canonical_url=meta.canonical_url,
         extractor_version=EXTRACTOR_VERSION,
         method=method,
+        description=meta.description,
     )
 
 

@@ -80,6 +80,8 @@ COLUMNS: tuple[Column, ...] = (
     Column("method", "text", lambda r: r.article.method),
     Column("raw_page_id", "bigint", lambda r: r.item.raw_page_id),
     Column("canonical_article_id", "bigint", lambda r: r.canonical_id, archived=False),
+    Column("description", "text", lambda r: r.article.description and _no_nul(r.article.description),
+           fingerprint=True),
 )
 REVISED = tuple(c for c in COLUMNS if c.revised)
 ARCHIVED = tuple(c for c in COLUMNS if c.archived)

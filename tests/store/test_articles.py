@@ -190,3 +190,22 @@ def test_articles_per_source_counts_the_window(store: Store, run_id: int, tag: s
     store.save_articles(run_id, [item(f"{tag}-a", new), item(f"{tag}-a", old), item(f"{tag}-b", undated)])
     counts = store.articles_per_source(Window(WHEN - timedelta(hours=1), WHEN + timedelta(hours=1)))
     assert (counts.get(f"{tag}-a"), counts.get(f"{tag}-b")) == (1, 1)
+
+
+def test_description_is_stored_revised_archived_and_exposed(store: Store, run_id: int, tag: str) -> None:
+    """`description` was added by one entry in store.articles.COLUMNS plus migration 007."""
+    from dataclasses import replace
+
+    url = f"https://{tag}.example/lead"
+    first = replace(article(url, words(50, "lead")), description="Ministers agree a framework.")
+    assert store.save_articles(run_id, [item(tag, first)]) == SaveCounts(1, 0, 0, 0)
+    assert store.save_articles(run_id, [item(tag, first)]) == SaveCounts(0, 0, 1, 0)
+    edited = replace(first, description="Ministers agree a new framework\x00 after two years.")
+    assert store.save_articles(run_id, [item(tag, edited)]) == SaveCounts(0, 1, 0, 0)  # part of the fingerprint
+    assert rows(store, "SELECT description, version FROM articles_current WHERE source = :s", s=tag) == [
+        ("Ministers agree a new framework after two years.", 2)]
+    assert rows(store, "SELECT r.description, r.version FROM article_revisions r JOIN articles a"
+                       " ON a.id = r.article_id WHERE a.source = :s", s=tag) == [("Ministers agree a framework.", 1)]
+    none = article(f"https://{tag}.example/no-lead", words(50, "nolead"))
+    store.save_articles(run_id, [item(tag, none)])
+    assert scalar(store, "SELECT description FROM articles WHERE url = :u", u=none.url) is None

@@ -1,4 +1,4 @@
-"""Metadata of a page: title, authors, publication date with its signal, language, canonical URL."""
+"""Metadata of a page: title, authors, publication date with its signal, language, canonical URL, description."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from lxml.html import HtmlElement
 from pipeline.extract.metadata.authors import clean_authors, page_authors
 from pipeline.extract.metadata.canonical import canonical_url
 from pipeline.extract.metadata.dates import publication_date
+from pipeline.extract.metadata.description import page_description
 from pipeline.extract.metadata.language import declared_language, guess_language
 from pipeline.extract.metadata.page import article_ld, json_ld, meta_map, site_name
 from pipeline.extract.metadata.title import headline_candidates, strip_site_suffix
@@ -29,6 +30,7 @@ class Metadata:
     canonical_url: str | None = None
     site_name: str | None = None
     headlines: tuple[str, ...] = ()  # every headline the page shows (h1, og:title...), site suffix removed
+    description: str | None = None
 
 
 def extract_metadata(tree: HtmlElement, url: str, hints: PageHints | None = None) -> Metadata:
@@ -47,5 +49,6 @@ def extract_metadata(tree: HtmlElement, url: str, hints: PageHints | None = None
         language=declared_language(tree, meta, ld),
         canonical_url=canonical_url(tree, meta, url),
         site_name=site,
+        description=page_description(meta, ld),
     )
 
