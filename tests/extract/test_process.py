@@ -83,6 +83,7 @@ def test_deeply_nested_page_is_bounded() -> None:
     assert time.monotonic() - start < 12
 
 
+@pytest.mark.slow
 def test_runs_in_a_process_pool() -> None:
     pickle.dumps(process_raw)
     page = FIXTURE_PAGES[0]

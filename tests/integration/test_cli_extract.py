@@ -9,6 +9,8 @@ import pytest
 
 from pipeline.cli import main
 
+pytestmark = pytest.mark.slow  # the extraction pool: worker processes
+
 PARAGRAPH = ("The council approved the plan to plant ten thousand street trees on Tuesday night, after a long "
              "debate about the cost of watering them through the summer.")
 PAGE = ("<html lang='en'><head><title>Trees approved | Gazette</title>"

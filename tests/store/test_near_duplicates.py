@@ -87,6 +87,7 @@ def test_signatures_are_stable_and_similar_for_light_edits() -> None:
     assert dedup.signature("too short to cluster") is None
 
 
+@pytest.mark.slow  # two Python subprocesses
 def test_signatures_do_not_depend_on_the_process() -> None:
     """Stored signatures must match ones computed later by another process (no salted hash())."""
     code = ("from pipeline import dedup; from tests.store.helpers import WIRE_STORY;"

@@ -25,6 +25,8 @@ STUCK_LINE = "x" * 40 + " is what the sensor printed, again and again, all throu
 STUCK_RULES = CleaningRules(drop_line_patterns=(r"^(x+x+)+y",))
 LIMIT = 1.5
 
+pytestmark = pytest.mark.slow  # worker processes
+
 
 def _job(i: int, *, stuck: bool = False) -> ExtractionJob:
     body = PAGE.format(extra=STUCK_LINE if stuck else "The harbour master said the timetable would hold.")
