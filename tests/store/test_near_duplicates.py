@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from pipeline import dedup
 from pipeline.models import ArticleInput
 from pipeline.store import Store
