@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-from pipeline.errors import ConfigError, PipelineError, SystemicFailure
+from pipeline.errors import ConfigError, PipelineError
 from pipeline.models import RunKind, RunStatus, Source, Window
 from pipeline.run.summary import RunSummary
 from pipeline.settings import Settings
@@ -46,7 +46,7 @@ def reprocess(settings: Settings, window: Window, source_names: Sequence[str] | 
 def check(settings: Settings, window: Window, summaries: Sequence[Mapping[str, Any] | None]) -> dict[str, Any]:
     """Record a run's merged statistics as a `check` run; raise SystemicFailure on a silent source or
     too many failures (`summaries`: the source tasks' `RunSummary.to_dict()`, None for a failed task)."""
-    from pipeline.run.checks import find_problems
+    from pipeline.run.checks import find_problems, raise_on_problems
 
     done = [s for s in summaries if s]
     with open_store(settings, upgrade=False) as store:
@@ -57,8 +57,7 @@ def check(settings: Settings, window: Window, summaries: Sequence[Mapping[str, A
         run_id = store.begin_run(RunKind.CHECK, window, sorted({n for s in done for n in s.get("sources", {})}), {})
         report = {"runs": [s.get("run_id") for s in done], "articles_in_window": counts, "problems": problems}
         store.end_run(run_id, RunStatus.FAILED if problems else RunStatus.SUCCESS, report)
-    if problems:
-        raise SystemicFailure("run checks failed: " + "; ".join(problems))
+    raise_on_problems(problems)
     return report
 
 

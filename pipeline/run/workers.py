@@ -8,7 +8,6 @@ from collections import deque
 from collections.abc import Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, wait
 from concurrent.futures import TimeoutError as FutureTimeout
-from types import TracebackType
 
 from pebble import ProcessExpired, ProcessPool
 
@@ -67,8 +66,7 @@ class ExtractorPool:
         self.pool = ProcessPool(max_workers=self.workers, initializer=_die_on_sigterm, context=context)
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(self, *exc: object) -> None:
         assert self.pool is not None
         if self.pending:  # the run is failing: do not wait for the jobs left
             self.pool.stop()

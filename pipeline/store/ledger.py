@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
 
 import psycopg2.extras
 
-from pipeline.errors import StoreError
 from pipeline.models import Failure, RunKind, RunStatus, Window
 from pipeline.store.database import PAGE_SIZE, Database, json_value
 
@@ -29,24 +27,6 @@ class Ledger(Database):
         with self._transaction("end run") as cur:
             cur.execute("UPDATE runs SET status = %s, stats = %s, ended_at = now() WHERE id = %s",
                         (str(status), json_value(dict(stats)), run_id))
-
-    def run_stats(self, run_id: int) -> dict[str, Any]:
-        """The ledger row of a run plus what it wrote (raw pages, articles, revisions, failures)."""
-        with self._transaction("run stats") as cur:
-            cur.execute("SELECT kind, status, started_at, ended_at, stats FROM runs WHERE id = %s", (run_id,))
-            row = cur.fetchone()
-            if row is None:
-                raise StoreError(f"no run {run_id}")
-            cur.execute(
-                "SELECT (SELECT count(*) FROM raw_pages WHERE run_id = %(r)s),"
-                " (SELECT count(*) FROM articles WHERE first_seen_run = %(r)s),"
-                " (SELECT count(*) FROM article_revisions WHERE superseded_by_run = %(r)s)", {"r": run_id})
-            raw, new, revised = cur.fetchone()
-            cur.execute("SELECT reason, count(*) FROM failures WHERE run_id = %s GROUP BY reason", (run_id,))
-            failures = dict(cur.fetchall())
-        return {"run_id": run_id, "kind": row[0], "status": row[1], "started_at": row[2], "ended_at": row[3],
-                "stats": row[4], "raw_pages": raw, "articles_new": new, "articles_revised": revised,
-                "failures": failures}
 
     def record_failures(self, run_id: int | None, failures: Sequence[Failure]) -> None:
         """Record per-URL failures with their stage and reason."""

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from pipeline.models import Failure, SaveCounts, Window
 from pipeline.store import Store
-from tests.store.helpers import WHEN, article, item, page, rows, scalar, wire, words
+from tests.store.helpers import WHEN, article, item, page, rows, run_stats, scalar, wire, words
 
 SNAPSHOT = ("SELECT id, url, page_url, source, title, body, published_at, authors, language, word_count,"
             " content_hash, extractor_version, method, raw_page_id, canonical_article_id, version,"
@@ -90,7 +90,7 @@ def test_failures_are_recorded_with_stage_and_reason(store: Store, run_id: int, 
         Failure(f"https://{tag}.example/x", tag, "extract", "empty", "")])
     assert rows(store, "SELECT stage, reason, detail, run_id FROM failures WHERE source = :s ORDER BY id",
                 s=tag) == [("fetch", "http_404", "Not Found", run_id), ("extract", "empty", "", run_id)]
-    assert store.run_stats(run_id)["failures"] == {"http_404": 1, "empty": 1}
+    assert run_stats(store, run_id)["failures"] == {"http_404": 1, "empty": 1}
 
 
 def test_run_ledger(store: Store, tag: str) -> None:
@@ -102,7 +102,7 @@ def test_run_ledger(store: Store, tag: str) -> None:
                 " ended_at IS NOT NULL FROM runs WHERE id = :r", r=run) == [
         ("ingest", window.start, window.end, [tag, "other"], {"refetch": False, "at": WHEN.isoformat(" ")},
          "success", {"stored": 1}, True)]
-    stats = store.run_stats(run)
+    stats = run_stats(store, run)
     assert (stats["status"], stats["articles_new"], stats["stats"]) == ("success", 1, {"stored": 1})
 
 
