@@ -1,5 +1,5 @@
 # The two quick-start commands: `make up` (the main job) and `make test` (the whole test suite).
-.PHONY: up test ingest-demo bootstrap lint eval bench
+.PHONY: up test test-fast ingest-demo bootstrap lint eval bench
 
 up:            ## Airflow (standalone) with the news DAGs unpaused, embedded PostgreSQL, offline demo site
 	scripts/up
@@ -21,3 +21,6 @@ eval: bootstrap ## score extraction on ../shared/datasets/article-extraction-dev
 
 bench: bootstrap ## throughput benchmark (see README, Benchmarks)
 	.venv/bin/python bench/ingest.py --dataset ../shared/datasets/article-extraction-dev
+
+test-fast: bootstrap ## pure and unit tests: no database, no Airflow, no worker processes (well under a minute)
+	.venv/bin/python -m pytest -q -m "not db and not airflow and not slow"
