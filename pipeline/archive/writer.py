@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import platform
 import secrets
-import socket
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -53,7 +53,7 @@ class ArchiveWriter:
                  level: int = DEFAULT_COMPRESSION_LEVEL, info: dict[str, object] | None = None,
                  clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
         self.storage, self.run_id, self.level, self.clock = storage, run_id, level, clock
-        self.info = {"hostname": socket.gethostname(), **(info or {})}
+        self.info = {"hostname": platform.node(), **(info or {})}
         self.seq = 0
         self.files_written = 0
         self.bytes_written = 0
