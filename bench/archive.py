@@ -29,11 +29,10 @@ from pipeline.archive import (  # noqa: E402
     ArchiveWriter,
     Capture,
     EncodedCapture,
-    RecordLocation,
     encode_capture,
     read_records,
 )
-from pipeline.models import FetchedPage  # noqa: E402
+from pipeline.models import FetchedPage, RecordLocation  # noqa: E402
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "datasets"
 DEFAULT_PAGES = [SHARED / "article-extraction-dev" / "html"]
@@ -151,17 +150,14 @@ def s3() -> Iterator[object]:
 def raw_layer_table(pages: list[Capture], database_url: str, batch: int, server: object | None) -> None:
     """The raw layer before (bodies in raw_pages) and after (WARC records + index rows), same pages."""
     from pipeline.store import Store
-    from tests.archive.conftest import MIGRATION, throwaway_database
-    from tests.archive.index_reference import ReferenceIndex
+    from tests.archive.conftest import throwaway_database
 
     fetched = [FetchedPage(c.url, c.final_url, c.status, dict(c.headers), c.body, c.fetched_at) for c in pages]
     rows: list[tuple[str, ...]] = []
     with throwaway_database(database_url, "np_bench_archive") as (_, url), Store.open(url) as store, \
             tempfile.TemporaryDirectory() as tmp:
         store.upgrade()
-        with store.engine.begin() as conn, conn.connection.dbapi_connection.cursor() as cursor:
-            cursor.execute(MIGRATION.read_text(encoding="utf-8"))
-        index = ReferenceIndex(store)
+        index = store  # raw_pages is the archive's index (pipeline/store/raw.py)
         rows.append(_before(store, fetched, batch))
         targets = [("local", str(Path(tmp) / "archive"))]
         if server is not None:

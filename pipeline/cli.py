@@ -1,4 +1,4 @@
-"""The `news-pipeline` command line: extract, run, reprocess, eval, db."""
+"""The `news-pipeline` command line: extract, run, reprocess, eval, db, archive."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from pipeline import __version__
-from pipeline.errors import ConfigError, DatabaseUnavailable, PipelineError
+from pipeline.errors import ArchiveUnavailable, ConfigError, DatabaseUnavailable, PipelineError
 from pipeline.models import CleaningRules, ExtractedArticle, ExtractionJob, Failure, Outcome, PageHints, Window
 from pipeline.settings import Settings
 
@@ -37,6 +37,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except DatabaseUnavailable as exc:
         print(f"news-pipeline: database unavailable: {exc}", file=sys.stderr)
         return EXIT_FAILED
+    except ArchiveUnavailable as exc:
+        print(f"news-pipeline: archive unavailable: {exc}", file=sys.stderr)
+        return EXIT_FAILED
     except PipelineError as exc:
         print(f"news-pipeline: {type(exc).__name__}: {exc}", file=sys.stderr)
         return EXIT_FAILED
@@ -55,6 +58,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_reprocess(commands)
     _add_eval(commands)
     _add_db(commands)
+    _add_archive(commands)
     _add_demo_site(commands)
     return parser
 
@@ -101,6 +105,28 @@ def _add_db(commands: Any) -> None:
     upgrade.set_defaults(handler=cmd_db_upgrade)
     url = db_commands.add_parser("url", help="print the database URL in use, for psql (password masked)")
     url.set_defaults(handler=cmd_db_url)
+
+
+def _add_archive(commands: Any) -> None:
+    cmd = commands.add_parser("archive", help="the raw archive: WARC files indexed by raw_pages")
+    archive_commands = cmd.add_subparsers(dest="archive_command", required=True, metavar="ARCHIVE_COMMAND")
+    check = archive_commands.add_parser("check", help="verify the WARC files against the index (exit 1 on errors)")
+    check.add_argument("--date", type=_parse_day, help="only the files of this UTC day YYYY-MM-DD")
+    check.add_argument("--shallow", action="store_true", help="existence and bounds only, no record is read")
+    check.set_defaults(handler=cmd_archive_check)
+    move = archive_commands.add_parser("move-out", help="move bodies still held in raw_pages out to WARC files")
+    move.add_argument("--before", type=_parse_day, help="only pages fetched before this UTC day YYYY-MM-DD")
+    move.add_argument("--batch", type=_positive, help="rows per WARC file (default: NEWS_PIPELINE_BATCH_SIZE)")
+    move.add_argument("--limit", type=_positive, help="move at most this many rows")
+    move.set_defaults(handler=cmd_archive_move_out)
+    url = archive_commands.add_parser("url", help="print the archive location in use (credentials masked)")
+    url.set_defaults(handler=cmd_archive_url)
+
+
+def _positive(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a positive integer")
+    return int(text)
 
 
 def _add_demo_site(commands: Any) -> None:
@@ -254,6 +280,35 @@ def cmd_db_url(args: argparse.Namespace) -> int:
     from pipeline.store import mask_url
 
     print(mask_url(resolve_database_url(Settings.from_env())).replace("postgresql+psycopg2://", "postgresql://", 1))
+    return EXIT_OK
+
+
+def cmd_archive_check(args: argparse.Namespace) -> int:
+    from pipeline.run import archiving
+
+    result = archiving.check(Settings.from_env(), args.date, deep=not args.shallow)
+    print("\n".join(result.lines))
+    return EXIT_OK if result.report.ok else EXIT_FAILED
+
+
+def cmd_archive_move_out(args: argparse.Namespace) -> int:
+    from pipeline.run import archiving
+
+    before = datetime.combine(args.before, time(), UTC) if args.before else None
+    report = archiving.move_out(Settings.from_env(), before=before, batch=args.batch, limit=args.limit)
+    print(f"moved {report.moved} of {report.seen} bodies into {report.files} WARC files "
+          f"({report.bytes_written / 2**20:.1f} MiB of WARC for {report.body_bytes / 2**20:.1f} MiB of bodies)")
+    for raw_id, why in report.refused[:20]:
+        print(f"refused raw page {raw_id} (its body stays in raw_pages): {why}")
+    if report.moved:
+        print("run VACUUM raw_pages (or VACUUM FULL / pg_repack) to reuse the space the bodies took")
+    return EXIT_FAILED if report.refused else EXIT_OK
+
+
+def cmd_archive_url(args: argparse.Namespace) -> int:
+    from pipeline.run import archiving
+
+    print(archiving.archive_location(Settings.from_env()))
     return EXIT_OK
 
 

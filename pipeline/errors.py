@@ -42,6 +42,17 @@ class Reason(StrEnum):
     EXTRACTOR_ERROR = "extractor_error"
     EXTRACTOR_CRASHED = "extractor_crashed"
     WORKER_CRASHED = "worker_crashed"
+    # the raw archive (WARC files) and WARC files as a source
+    ARCHIVE = "archive"
+    ARCHIVE_UNAVAILABLE = "archive_unavailable"
+    ARCHIVE_MISSING = "archive_missing"
+    ARCHIVE_TRUNCATED = "archive_truncated"
+    ARCHIVE_CORRUPT = "archive_corrupt"
+    ARCHIVE_DIGEST_MISMATCH = "archive_digest_mismatch"
+    ARCHIVE_EXISTS = "archive_exists"
+    BAD_WARC = "bad_warc"
+    WARC_MISSING = "warc_missing"
+    WARC_NO_MATCH = "warc_no_match"
 
 
 def http_reason(status: int) -> str:
@@ -94,6 +105,18 @@ class DatabaseUnavailable(StoreError):
     """The articles database cannot be reached: systemic, the run must fail and retry."""
 
     reason = Reason.DATABASE_UNAVAILABLE
+
+
+class ArchiveError(PipelineError):
+    """One WARC file or record cannot be used (missing, truncated, wrong digest, not a response)."""
+
+    reason = Reason.ARCHIVE
+
+
+class ArchiveUnavailable(ArchiveError):
+    """The archive storage cannot be reached or refuses us: systemic, the run must fail and retry."""
+
+    reason = Reason.ARCHIVE_UNAVAILABLE
 
 
 class SystemicFailure(PipelineError):

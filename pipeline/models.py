@@ -38,6 +38,7 @@ class DateSignal(StrEnum):
     META = "meta"
     TIME = "time"
     URL = "url"
+    WARC_DATE = "warc_date"  # the capture time of a record read from a WARC file (a weak, last-resort date)
 
 
 class FetchKind(StrEnum):
@@ -55,6 +56,7 @@ class RunKind(StrEnum):
     INGEST = "ingest"
     REPROCESS = "reprocess"
     CHECK = "check"
+    MOVE_OUT = "archive-move-out"
 
 
 class RunStatus(StrEnum):
@@ -108,9 +110,10 @@ class Politeness:
     max_connections: int = 2
 
 
-def _discovery(method: str) -> Any:
-    """A `Source` field listing the URLs one discovery method starts from (pipeline.discover.methods)."""
-    return field(default=(), metadata={"discovery": method})
+def _discovery(method: str, values: str = "http") -> Any:
+    """A `Source` field listing what one discovery method starts from (pipeline.discover.methods):
+    http(s) URLs, or (`values="locations"`) file paths and object-storage URLs."""
+    return field(default=(), metadata={"discovery": method, "values": values})
 
 
 @dataclass(frozen=True)
@@ -122,17 +125,20 @@ class Source:
     sitemaps: tuple[str, ...] = _discovery("sitemaps, sitemap indexes, Google News sitemaps")
     urls: tuple[str, ...] = _discovery("explicit article URLs, always kept")
     homepages: tuple[str, ...] = _discovery("home pages: their feed links and robots.txt Sitemap: lines")
+    warcs: tuple[str, ...] = _discovery("WARC files (paths, object-storage URLs, globs, {date:FORMAT} templates) "
+                                        "whose response records are read as the pages, no HTTP", "locations")
     rules: CleaningRules = field(default_factory=CleaningRules)
     politeness: Politeness | None = None
 
     @classmethod
-    def discovery_fields(cls) -> tuple[str, ...]:
-        """Names of the fields that list discovery URLs, in declaration order."""
-        return tuple(f.name for f in fields(cls) if "discovery" in f.metadata)
+    def discovery_fields(cls, values: str | None = None) -> tuple[str, ...]:
+        """Names of the fields that list discovery inputs (only those of one kind of `values`), in order."""
+        return tuple(f.name for f in fields(cls) if "discovery" in f.metadata
+                     and values in (None, f.metadata["values"]))
 
     def discovery_urls(self) -> tuple[str, ...]:
-        """Every configured URL of every discovery method."""
-        return tuple(url for name in self.discovery_fields() for url in getattr(self, name))
+        """Every configured http(s) URL of every discovery method (the hosts this source fetches from)."""
+        return tuple(url for name in self.discovery_fields("http") for url in getattr(self, name))
 
 
 # --- discovery ------------------------------------------------------------------------------------
@@ -188,12 +194,23 @@ class PageHints:
 
 
 @dataclass(frozen=True)
+class RecordLocation:
+    """Where one WARC record lives: the file's URL, the offset of its gzip member and the member's length."""
+
+    file: str
+    offset: int
+    length: int
+
+
+@dataclass(frozen=True)
 class Target:
-    """A URL to fetch, the source it belongs to and what discovery knew of it."""
+    """A URL to fetch, the source it belongs to and what discovery knew of it; `record` when the page is
+    read from a WARC file's response record instead of fetched over HTTP."""
 
     url: str
     source: Source
     hints: PageHints
+    record: RecordLocation | None = None
 
 
 # --- fetching and the raw layer -------------------------------------------------------------------
@@ -225,7 +242,8 @@ class FetchedPage:
 
 @dataclass(frozen=True)
 class RawRecord:
-    """A stored raw page with the discovery hints of its URL, for reprocessing."""
+    """A stored raw page with the discovery hints of its URL, for reprocessing: its body when the row
+    still holds it, else where its archived response record is."""
 
     id: int
     source: str
@@ -233,9 +251,77 @@ class RawRecord:
     final_url: str
     status: int
     headers: dict[str, str]
-    body: bytes
+    body: bytes | None
     fetched_at: datetime
     hints: PageHints
+    location: RecordLocation | None = None
+    sha256: str = ""
+
+
+# --- the raw archive: what the archive and the store's index pass each other ----------------------
+@dataclass(frozen=True)
+class BodyRef:
+    """A raw page's body as the index knows it: inline (rows not yet moved out) or at a record location."""
+
+    body: bytes | None
+    location: RecordLocation | None
+    sha256: str
+
+
+@dataclass(frozen=True)
+class ArchivedPage:
+    """A fetched page whose response record is published: everything its index row needs."""
+
+    source: str
+    page: FetchedPage
+    sha256: str
+    location: RecordLocation
+
+
+@dataclass(frozen=True)
+class ArchivedBatch:
+    """What one keep-raw batch published: the file (None when every page was stored before), its pages,
+    and every input page's (url, sha256) key in input order, known ones included."""
+
+    file: str | None
+    size: int
+    pages: list[ArchivedPage]
+    keys: list[tuple[str, str]]
+
+
+@dataclass(frozen=True)
+class StoredBody:
+    """A raw_pages row that still holds its body (written before the archive): what move-out reads."""
+
+    id: int
+    run_id: int | None
+    source: str
+    url: str
+    final_url: str
+    status: int
+    headers: Mapping[str, str]
+    body: bytes
+    sha256: str
+    fetched_at: datetime
+
+
+@dataclass(frozen=True)
+class Move:
+    """Point row `id` at its verified record: the SHA-256 read back from the published record."""
+
+    id: int
+    offset: int
+    length: int
+    verified_sha256: str
+
+
+@dataclass(frozen=True)
+class IndexEntry:
+    """What the index says about one record: its key (the raw page id), location and payload SHA-256."""
+
+    key: str
+    location: RecordLocation
+    sha256: str
 
 
 # --- extraction -----------------------------------------------------------------------------------

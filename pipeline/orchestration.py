@@ -13,6 +13,7 @@ from pipeline.models import Window
 from pipeline.settings import Settings
 
 AIRFLOW_CONNECTION_ID = "news_db"
+ARCHIVE_CONNECTION_ID = "news_archive"  # credentials of the raw archive's object storage, when defined
 
 
 def resolve_window(
@@ -51,12 +52,14 @@ def plan_run(
     run_type: str | None,
 ) -> list[dict[str, Any]]:
     """One job per selected source for the run's window (validated); the DAG maps over them."""
+    from pipeline.archive import check_storage_schemes
     from pipeline.sources import load_sources, select_sources
 
     window = resolve_window(params, interval_start, interval_end, run_after)
     sources_path = _sources_path(params)
     names = _param_list(params, "sources")
     sources = select_sources(load_sources(sources_path), names)
+    check_storage_schemes(sources)
     backfill = (run_type or "").lower() == "backfill"
     return [
         {"source": s.name, "sources_path": str(sources_path), "start": window.start.isoformat(),
@@ -72,7 +75,8 @@ def ingest_source(
     """Ingest one source over [start, end); idempotent, returns the run summary as a dict."""
     from pipeline.run import assembly
 
-    settings = Settings.from_env(database_url=database_url, sources_path=sources_path, refetch=refetch or None)
+    settings = Settings.from_env(database_url=database_url, sources_path=sources_path, refetch=refetch or None,
+                                 archive_conn_id=airflow_archive_conn_id())
     window = Window(datetime.fromisoformat(start), datetime.fromisoformat(end))
     return assembly.ingest(settings, window, [source], backfill=backfill).to_dict()
 
@@ -84,7 +88,8 @@ def reprocess_window(
     """Rebuild the window's clean records from stored raw pages with the current extractor."""
     from pipeline.run import assembly
 
-    settings = Settings.from_env(database_url=database_url, sources_path=sources_path)
+    settings = Settings.from_env(database_url=database_url, sources_path=sources_path,
+                                 archive_conn_id=airflow_archive_conn_id())
     window = Window(datetime.fromisoformat(start), datetime.fromisoformat(end))
     return assembly.reprocess(settings, window, sources).to_dict()
 
@@ -110,6 +115,20 @@ def airflow_database_url() -> str | None:
         return uri.replace("postgres://", "postgresql://", 1) if uri else None
     except Exception:  # not defined, or not running inside Airflow
         return os.environ.get("DATABASE_URL") or None
+
+
+def airflow_archive_conn_id() -> str | None:
+    """`news_archive` when that Airflow connection exists, so the archive uses its credentials; None when
+    NEWS_PIPELINE_ARCHIVE_CONN_ID is set (it wins) or outside Airflow."""
+    if os.environ.get("NEWS_PIPELINE_ARCHIVE_CONN_ID"):
+        return None
+    try:
+        from airflow.sdk import Connection
+
+        Connection.get(ARCHIVE_CONNECTION_ID)
+    except Exception:  # not defined, or not running inside Airflow
+        return None
+    return ARCHIVE_CONNECTION_ID
 
 
 def _sources_path(params: Mapping[str, Any]) -> Path:

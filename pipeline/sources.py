@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -15,6 +16,7 @@ from pipeline.errors import ConfigError
 from pipeline.models import CleaningRules, Politeness, Source
 
 NAME = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
+SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*://")
 
 
 def load_sources(path: Path | str) -> list[Source]:
@@ -153,11 +155,30 @@ def _http_urls(values: Any) -> Any:
     return values
 
 
-# The URL lists of the discovery methods come from the `Source` fields that declare them.
+def check_locations(values: Any) -> list[str]:
+    """File locations (`warcs:`): local paths or `scheme://` URLs, globs allowed, only `{date:FORMAT}`
+    templated. Messages name the entry by number, never its text (a URL may hold credentials)."""
+    values = _as_list(values)
+    if not isinstance(values, list) or not all(isinstance(v, str) and v.strip() for v in values):
+        raise ValueError("expected a list of WARC file paths or URLs")
+    for number, location in enumerate(values, 1):
+        try:
+            location.format(date=datetime(2000, 1, 1))
+        except (KeyError, IndexError, ValueError) as exc:
+            raise ValueError(f"entry #{number}: only {{date:FORMAT}} may be templated ({exc})") from None
+        if "://" in location and not SCHEME.match(location):
+            raise ValueError(f"entry #{number}: not a path or a scheme:// URL")
+    return values
+
+
+# The lists of the discovery methods come from the `Source` fields that declare them: http(s) URLs, or
+# file locations.
 SourceEntry = create_model(
     "SourceEntry",
     __base__=_SourceBase,
-    __validators__={"_urls": field_validator(*Source.discovery_fields(), mode="before")(_http_urls)},
+    __validators__={"_urls": field_validator(*Source.discovery_fields("http"), mode="before")(_http_urls),
+                    "_locations": field_validator(*Source.discovery_fields("locations"),
+                                                  mode="before")(check_locations)},
     **{name: (tuple[str, ...], ()) for name in Source.discovery_fields()},
 )
 _MODELS: dict[tuple[str, ...], type[BaseModel]] = {(): SourceEntry, ("rules",): RulesEntry,

@@ -32,6 +32,14 @@ def _allow_loopback() -> None:
     os.environ["NEWS_PIPELINE_ALLOW_PRIVATE_NETWORKS"] = "1"
 
 
+@pytest.fixture(autouse=True)
+def archive_dir(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Each test's raw archive (WARC files) in a directory of its own, never the user's data dir."""
+    path = tmp_path_factory.mktemp("archive")
+    monkeypatch.setenv("NEWS_PIPELINE_ARCHIVE_URL", str(path))
+    return path
+
+
 def _server_url() -> str:
     """TEST_DATABASE_URL when set, else an embedded PostgreSQL for the session."""
     url = os.environ.get("TEST_DATABASE_URL")

@@ -5,21 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from pipeline.archive.errors import ArchiveError
 from pipeline.archive.reader import FileRecord, iter_file_records, read_records
 from pipeline.archive.storage import ArchiveStorage
-from pipeline.archive.writer import RecordLocation
+from pipeline.errors import ArchiveError, Reason
+from pipeline.models import IndexEntry, RecordLocation
 
 SHOW = 20  # examples per category in the printed report
-
-
-@dataclass(frozen=True)
-class IndexEntry:
-    """What the index says about one record: its key (e.g. the raw page id), location and payload SHA-256."""
-
-    key: str
-    location: RecordLocation
-    sha256: str
 
 
 @dataclass
@@ -110,7 +101,7 @@ def _check_file(storage: ArchiveStorage, report: CheckReport, url: str, entries:
             for record in iter_file_records(handle, url, size):
                 records[record.location.offset] = record
     except ArchiveError as exc:
-        if exc.reason == "archive_unavailable":
+        if exc.reason == Reason.ARCHIVE_UNAVAILABLE:
             raise
         broken = f"file damaged: {exc}"
     except Exception as exc:  # noqa: BLE001 - a corrupt gzip member or WARC header: report, go on
@@ -140,7 +131,7 @@ def _check_by_ranges(storage: ArchiveStorage, report: CheckReport, entries: list
     results = read_records(storage, [e.location for e in entries], [e.sha256 for e in entries])
     for entry, result in zip(entries, results, strict=True):
         if isinstance(result, ArchiveError):
-            bucket = report.mismatched if result.reason in ("archive_digest_mismatch", "archive_corrupt") \
+            bucket = report.mismatched if result.reason in (Reason.ARCHIVE_DIGEST_MISMATCH, Reason.ARCHIVE_CORRUPT) \
                 else report.missing
             bucket.append((entry, str(result)))
         else:

@@ -1,12 +1,10 @@
-"""Archive settings: one location URL (default: a directory in the data dir), compression, credentials."""
+"""The archive's settings as used: one location URL (default: a directory in the data dir), compression, credentials."""
 
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from pipeline.archive.connections import airflow_filesystem, connection_storage_options
@@ -14,12 +12,9 @@ from pipeline.archive.masking import mask_url
 from pipeline.archive.records import DEFAULT_COMPRESSION_LEVEL
 from pipeline.archive.storage import ArchiveStorage
 from pipeline.errors import ConfigError
+from pipeline.settings import Settings
 
-ENV_URL = "NEWS_PIPELINE_ARCHIVE_URL"
 ENV_COMPRESSION = "NEWS_PIPELINE_ARCHIVE_COMPRESSION_LEVEL"
-ENV_OPTIONS = "NEWS_PIPELINE_ARCHIVE_STORAGE_OPTIONS"  # JSON object of fsspec options (endpoint_url...)
-ENV_CONN_ID = "NEWS_PIPELINE_ARCHIVE_CONN_ID"  # Airflow connection holding the credentials
-ARCHIVE_DIR = "archive"
 
 
 @dataclass(frozen=True)
@@ -39,34 +34,37 @@ class ArchiveConfig:
         return f"ArchiveConfig(url={mask_url(self.url)!r}, compression_level={self.compression_level})"
 
     @classmethod
-    def from_env(cls, data_dir: Path, env: Mapping[str, str] | None = None) -> ArchiveConfig:
-        """From NEWS_PIPELINE_ARCHIVE_*; the default location is `<data_dir>/archive`."""
-        env = os.environ if env is None else env
-        url = env.get(ENV_URL) or str(Path(data_dir) / ARCHIVE_DIR)
-        level = env.get(ENV_COMPRESSION) or str(DEFAULT_COMPRESSION_LEVEL)
-        if not level.strip().isdigit():
-            raise ConfigError(f"{ENV_COMPRESSION}={level!r}: expected an integer 0-9")
-        return cls(url, int(level), _options(env.get(ENV_OPTIONS)), env.get(ENV_CONN_ID) or None)
+    def from_settings(cls, settings: Settings) -> ArchiveConfig:
+        """From the `archive_*` settings; the default location is `<data dir>/archive`."""
+        return cls(settings.resolved_archive_url, settings.archive_compression_level,
+                   _options(settings.archive_storage_options), settings.archive_conn_id)
 
     def open(self) -> ArchiveStorage:
         """The storage, with the Airflow connection's credentials when `conn_id` is set."""
-        scheme = self.url.split("://", 1)[0].lower() if "://" in self.url else "file"
-        options = dict(self.storage_options)
+        scheme = scheme_of(self.url)
         if self.conn_id:
             filesystem = airflow_filesystem(scheme, self.conn_id)
             if filesystem is not None:
                 return ArchiveStorage(self.url, filesystem=filesystem)
+        return ArchiveStorage(self.url, storage_options=self.options_for(self.url))
+
+    def options_for(self, location: str) -> dict[str, Any]:
+        """fsspec options to read another location (a WARC source): the archive's own options and
+        connection credentials when it uses the same storage scheme, else none (the environment's)."""
+        scheme = scheme_of(location)
+        if scheme != scheme_of(self.url):
+            return {}
+        options = dict(self.storage_options)
+        if self.conn_id:
             options = {**connection_storage_options(scheme, self.conn_id), **options}
-        return ArchiveStorage(self.url, storage_options=options)
+        return options
+
+
+def scheme_of(location: str) -> str:
+    """The storage scheme of a location URL (`file` for a plain path)."""
+    return location.split("://", 1)[0].lower() if "://" in location else "file"
 
 
 def _options(raw: str | None) -> dict[str, Any]:
-    if not raw:
-        return {}
-    try:
-        value = json.loads(raw)
-    except ValueError:
-        raise ConfigError(f"{ENV_OPTIONS}: not a JSON object (value not shown: it may hold credentials)") from None
-    if not isinstance(value, dict):
-        raise ConfigError(f"{ENV_OPTIONS}: expected a JSON object")
-    return value
+    """The storage options setting, already checked to be a JSON object by `Settings`."""
+    return json.loads(raw) if raw else {}

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 
 from pipeline.archive.records import DEFAULT_COMPRESSION_LEVEL, Capture, EncodedCapture, encode_capture
 from pipeline.archive.storage import ArchiveStorage
-from pipeline.archive.writer import ArchiveWriter, PublishedBatch, RecordLocation
-from pipeline.models import FetchedPage
+from pipeline.archive.writer import ArchiveWriter
+from pipeline.models import ArchivedBatch, ArchivedPage, FetchedPage
 
 RawKey = tuple[str, str]  # (url, sha256): the raw layer's identity
 
@@ -24,25 +24,6 @@ class RawToKeep:
     @property
     def key(self) -> RawKey:
         return self.page.url, self.encoded.sha256
-
-
-@dataclass(frozen=True)
-class KeptRaw:
-    """A page whose response record is published: everything its index row needs."""
-
-    source: str
-    page: FetchedPage
-    sha256: str
-    location: RecordLocation
-
-
-@dataclass(frozen=True)
-class KeptBatch:
-    """What one keep-raw batch published: the file (None when every page was stored before) and its pages."""
-
-    file: PublishedBatch | None
-    pages: list[KeptRaw]
-    keys: list[RawKey]  # every input page's key, in input order (known ones included)
 
 
 class RawArchiver:
@@ -69,7 +50,7 @@ class RawArchiver:
                                     request_headers=() if origin else self.request_headers)
         return RawToKeep(source, page, encode_capture(capture, self.level))
 
-    def keep(self, items: Sequence[RawToKeep], known: Callable[[list[RawKey]], Iterable[RawKey]]) -> KeptBatch:
+    def keep(self, items: Sequence[RawToKeep], known: Callable[[list[RawKey]], Iterable[RawKey]]) -> ArchivedBatch:
         """Publish the records of the pages not yet in the index (`known` says which are), once each."""
         keys = [item.key for item in items]
         already = set(known(list(dict.fromkeys(keys)))) if keys else set()
@@ -78,8 +59,8 @@ class RawArchiver:
             if item.key not in already:
                 fresh.setdefault(item.key, item)
         if not fresh:
-            return KeptBatch(None, [], keys)
+            return ArchivedBatch(None, 0, [], keys)
         batch = self.writer.write([item.encoded for item in fresh.values()])
-        pages = [KeptRaw(item.source, item.page, item.encoded.sha256, location)
+        pages = [ArchivedPage(item.source, item.page, item.encoded.sha256, location)
                  for item, location in zip(fresh.values(), batch.locations, strict=True)]
-        return KeptBatch(batch, pages, keys)
+        return ArchivedBatch(batch.file, batch.size, pages, keys)

@@ -2,42 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
-from pipeline.archive.errors import ArchiveError
 from pipeline.archive.reader import read_records
 from pipeline.archive.records import DEFAULT_COMPRESSION_LEVEL, Capture, encode_capture
 from pipeline.archive.storage import ArchiveStorage
-from pipeline.archive.writer import ArchiveWriter, PublishedBatch
-
-
-@dataclass(frozen=True)
-class StoredBody:
-    """A raw_pages row that still holds its body."""
-
-    id: int
-    run_id: int | None
-    source: str
-    url: str
-    final_url: str
-    status: int
-    headers: Mapping[str, str]
-    body: bytes
-    sha256: str
-    fetched_at: datetime
-
-
-@dataclass(frozen=True)
-class Move:
-    """Point row `id` at its verified record: the SHA-256 read back from the published record."""
-
-    id: int
-    offset: int
-    length: int
-    verified_sha256: str
+from pipeline.archive.writer import ArchiveWriter
+from pipeline.errors import ArchiveError
+from pipeline.models import Move, StoredBody
 
 
 class MoveOutIndex(Protocol):
@@ -47,8 +22,9 @@ class MoveOutIndex(Protocol):
         """Rows with a body and no record, id > after_id, in id order."""
         ...
 
-    def record_moves(self, file: PublishedBatch, run_id: int | None, moves: Sequence[Move]) -> int:
-        """In one transaction: register the file, repoint the rows (body -> NULL); return rows moved."""
+    def record_moves(self, file: str, size: int, records: int, run_id: int | None, moves: Sequence[Move]) -> int:
+        """In one transaction: register the file (URL, bytes, response records), repoint the rows (body ->
+        NULL); return the rows moved."""
         ...
 
 
@@ -109,4 +85,4 @@ def _move_batch(index: MoveOutIndex, storage: ArchiveStorage, writer: ArchiveWri
         moves.append(Move(row.id, location.offset, location.length, result.payload_sha256))
         report.body_bytes += len(row.body)
     if moves:
-        report.moved += index.record_moves(published, run_id, moves)
+        report.moved += index.record_moves(published.file, published.size, len(published.locations), run_id, moves)

@@ -14,10 +14,10 @@ from warcio.archiveiterator import ArchiveIterator
 from warcio.exceptions import ArchiveLoadFailed
 from warcio.timeutils import iso_date_to_datetime
 
-from pipeline.archive.errors import ArchiveError
 from pipeline.archive.records import received_http_headers, warc_digest_to_hex
 from pipeline.archive.storage import ArchiveStorage
-from pipeline.archive.writer import RecordLocation
+from pipeline.errors import ArchiveError, Reason
+from pipeline.models import BodyRef, RecordLocation
 
 # Records closer than this in one file are fetched with a single ranged read (one round trip to object
 # storage instead of several); a merged read never exceeds MAX_SPAN.
@@ -83,7 +83,7 @@ def read_records(storage: ArchiveStorage, locations: Sequence[RecordLocation],
         try:
             blob = storage.read_range(span[0][1].file, start, end - start)
         except ArchiveError as exc:
-            if exc.reason == "archive_unavailable":
+            if exc.reason == Reason.ARCHIVE_UNAVAILABLE:
                 raise
             return [(index, exc) for index, _ in span]
         out: list[tuple[int, ArchivedResponse | ArchiveError]] = []
@@ -110,17 +110,18 @@ def parse_response(data: bytes, location: RecordLocation, expected_sha256: str |
         iterator = ArchiveIterator(io.BytesIO(data))
         record = next(iterator)
         if record.rec_type != "response" or record.http_headers is None:
-            raise ArchiveError(f"{where}: a {record.rec_type} record, not a response", reason="archive_corrupt")
+            raise ArchiveError(f"{where}: a {record.rec_type} record, not a response", reason=Reason.ARCHIVE_CORRUPT)
         body = record.raw_stream.read()
     except (ArchiveLoadFailed, StopIteration, EOFError, OSError, ValueError) as exc:
-        raise ArchiveError(f"{where}: unreadable record ({type(exc).__name__})", reason="archive_corrupt") from None
+        raise ArchiveError(f"{where}: unreadable record ({type(exc).__name__})",
+                           reason=Reason.ARCHIVE_CORRUPT) from None
     sha256 = hashlib.sha256(body).hexdigest()
     declared = warc_digest_to_hex(record.rec_headers.get_header("WARC-Payload-Digest") or "")
     if declared and declared[0] == "sha256" and declared[1] != sha256:
-        raise ArchiveError(f"{where}: payload does not match its WARC-Payload-Digest", reason="archive_corrupt")
+        raise ArchiveError(f"{where}: payload does not match its WARC-Payload-Digest", reason=Reason.ARCHIVE_CORRUPT)
     if expected_sha256 is not None and sha256 != expected_sha256:
         raise ArchiveError(f"{where}: payload SHA-256 {sha256[:12]}... is not the indexed {expected_sha256[:12]}...",
-                           reason="archive_digest_mismatch")
+                           reason=Reason.ARCHIVE_DIGEST_MISMATCH)
     status_line = record.http_headers.statusline or ""
     code, _, reason = status_line.partition(" ")
     return ArchivedResponse(
@@ -150,7 +151,7 @@ def iter_file_records(handle: IO[bytes], file_url: str, size: int | None = None)
         errors = iterator.err_count
         location = RecordLocation(file_url, iterator.get_record_offset(), iterator.get_record_length())
         if iterator.err_count > errors:
-            raise ArchiveError(f"damaged record at byte {location.offset}", reason="archive_corrupt")
+            raise ArchiveError(f"damaged record at byte {location.offset}", reason=Reason.ARCHIVE_CORRUPT)
         end = location.offset + location.length
         has_payload = record.rec_type in ("response", "resource", "metadata", "conversion")
         yield FileRecord(
@@ -163,7 +164,7 @@ def iter_file_records(handle: IO[bytes], file_url: str, size: int | None = None)
             declared_digest=record.rec_headers.get_header("WARC-Payload-Digest"),
         )
     if size is not None and end != size:
-        raise ArchiveError(f"records end at byte {end} of {size}", reason="archive_corrupt")
+        raise ArchiveError(f"records end at byte {end} of {size}", reason=Reason.ARCHIVE_CORRUPT)
 
 
 def _spans(items: list[tuple[int, RecordLocation]]) -> list[list[tuple[int, RecordLocation]]]:
@@ -189,15 +190,6 @@ def _warc_datetime(value: str | None) -> datetime | None:
         return None
 
 
-@dataclass(frozen=True)
-class BodyRef:
-    """A raw page's body as the index knows it: inline (rows not yet moved out) or at a record location."""
-
-    body: bytes | None
-    location: RecordLocation | None
-    sha256: str
-
-
 def load_bodies(storage: ArchiveStorage | None, refs: Sequence[BodyRef], *, workers: int = READ_WORKERS
                 ) -> list[bytes | ArchiveError]:
     """The bodies of `refs` in order: inline ones as they are, archived ones read (and verified) in bulk."""
@@ -206,10 +198,10 @@ def load_bodies(storage: ArchiveStorage | None, refs: Sequence[BodyRef], *, work
     if not wanted:
         return out
     if storage is None:
-        raise ArchiveError("raw pages are archived but no archive storage is configured", reason="archive_missing")
+        raise ArchiveError("raw pages are archived but no archive storage is configured", reason=Reason.ARCHIVE_MISSING)
     missing = [i for i in wanted if refs[i].location is None]
     for i in missing:
-        out[i] = ArchiveError("raw page has neither a body nor a record location", reason="archive_missing")
+        out[i] = ArchiveError("raw page has neither a body nor a record location", reason=Reason.ARCHIVE_MISSING)
     located = [i for i in wanted if refs[i].location is not None]
     results = read_records(storage, [refs[i].location for i in located],  # type: ignore[misc]
                            [refs[i].sha256 for i in located], workers=workers)

@@ -19,12 +19,11 @@ from warcio.warcwriter import WARCWriter
 
 from pipeline import __version__
 from pipeline.models import FetchedPage, utc
+from pipeline.settings import ARCHIVE_COMPRESSION_LEVEL
 
 WARC_VERSION = "WARC/1.1"  # 1.1 keeps microseconds in WARC-Date, so a record's date equals the fetch time
 SOFTWARE = f"news-pipeline/{__version__}"
-# zlib level of each record's gzip member. Measured on real news pages (bench/archive.py): level 4 stores
-# 4-5 % more bytes than 6 or 9 for about 60 % of level 6's CPU and 40 % of level 9's (warcio's default).
-DEFAULT_COMPRESSION_LEVEL = 4
+DEFAULT_COMPRESSION_LEVEL = ARCHIVE_COMPRESSION_LEVEL  # why this level: pipeline.settings
 DIGEST_ALGORITHM = "sha256"  # WARC digests in the algorithm of raw_pages.sha256: the index can verify them
 # The stored payload is the body as decoded by the HTTP client, so the framing headers no longer describe
 # it. Common Crawl's convention: keep them renamed with this prefix and add the true Content-Length.

@@ -13,9 +13,8 @@ from typing import IO, Any
 import fsspec
 from fsspec.implementations.local import LocalFileSystem
 
-from pipeline.archive.errors import ArchiveError, ArchiveUnavailable
 from pipeline.archive.masking import scrub, secret_values
-from pipeline.errors import ConfigError
+from pipeline.errors import ArchiveError, ArchiveUnavailable, ConfigError, Reason
 
 WARC_SUFFIXES = (".warc.gz", ".warc")
 STAGING_DIR = ".incoming"  # local archives: batches are written here, then renamed into place
@@ -110,7 +109,7 @@ class ArchiveStorage:
             data = fs.cat_file(path, start=offset, end=offset + length)
         if len(data) != length:
             raise ArchiveError(f"{self.scrub(url)}: record at {offset} is truncated ({len(data)} of {length} bytes)",
-                               reason="archive_truncated")
+                               reason=Reason.ARCHIVE_TRUNCATED)
         return data
 
     @contextmanager
@@ -130,7 +129,7 @@ class ArchiveStorage:
             with self._errors("stat", url):
                 return int(fs.info(path)["size"])
         except ArchiveError as exc:
-            if exc.reason == "archive_missing":
+            if exc.reason == Reason.ARCHIVE_MISSING:
                 return None
             raise
 
@@ -174,10 +173,10 @@ def storage_errors(action: str, url: str, secrets: list[str] | tuple[str, ...] =
     except ArchiveError:
         raise
     except FileNotFoundError:
-        raise ArchiveError(f"{action} {scrub(url, secrets)}: no such file", reason="archive_missing") from None
+        raise ArchiveError(f"{action} {scrub(url, secrets)}: no such file", reason=Reason.ARCHIVE_MISSING) from None
     except FileExistsError:
         raise ArchiveError(f"{action} {scrub(url, secrets)}: file exists, archive files are never rewritten",
-                           reason="archive_exists") from None
+                           reason=Reason.ARCHIVE_EXISTS) from None
     except Exception as exc:  # noqa: BLE001 - botocore, aiohttp, gcsfs... each have their own hierarchy
         detail = scrub(f"{type(exc).__name__}: {_first_line(exc)}", secrets)
         raise ArchiveUnavailable(f"{action} {scrub(url, secrets)}: {detail}") from None

@@ -9,21 +9,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from pipeline.archive.errors import ArchiveUnavailable
 from pipeline.archive.records import DEFAULT_COMPRESSION_LEVEL, EncodedCapture, warcinfo_record
 from pipeline.archive.storage import ArchiveStorage
-from pipeline.models import utc
+from pipeline.errors import ArchiveUnavailable
+from pipeline.models import RecordLocation, utc
 
 FILE_PREFIX = "news-pipeline"
-
-
-@dataclass(frozen=True)
-class RecordLocation:
-    """Where one record lives: the file's URL, the offset of its gzip member and the member's length."""
-
-    file: str
-    offset: int
-    length: int
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -17,6 +18,7 @@ from pipeline.models import (
     FetchedPage,
     FetchKind,
     HttpCache,
+    RecordLocation,
     Source,
     Stage,
     Validator,
@@ -27,7 +29,8 @@ from pipeline.urls import canonicalise_url
 
 # Which signal wins when one URL is found several ways (lower is better).
 SIGNAL_RANK: dict[DateSignal | None, int] = {
-    DateSignal.NEWS_SITEMAP: 0, DateSignal.FEED: 1, DateSignal.SITEMAP_LASTMOD: 2, DateSignal.EXPLICIT: 3, None: 4,
+    DateSignal.NEWS_SITEMAP: 0, DateSignal.FEED: 1, DateSignal.SITEMAP_LASTMOD: 2, DateSignal.EXPLICIT: 3,
+    DateSignal.WARC_DATE: 4, None: 5,
 }
 # After `feed_failure_backoff` consecutive failures a feed/sitemap is tried only every Nth run.
 BACKOFF_RETRY_EVERY = 4
@@ -49,6 +52,8 @@ class Discovery:
     truncated: URLs dropped because the source passed max_urls_per_source.
     validators: with deferred validators, those of the feeds and sitemaps read, to save once the
         run's pages are stored.
+    records: URLs found in WARC files, with the response record each is read from (no HTTP fetch).
+    skipped: WARC records that are not pages of the window, by reason (record type, status, day...).
     """
 
     urls: list[DiscoveredURL] = field(default_factory=list)
@@ -60,6 +65,8 @@ class Discovery:
     outside_window: int = 0
     truncated: int = 0
     validators: list[Validator] = field(default_factory=list)
+    records: dict[str, RecordLocation] = field(default_factory=dict)
+    skipped: Counter[str] = field(default_factory=Counter)
 
     @property
     def requests(self) -> int:
@@ -123,8 +130,18 @@ class SourceRun:
                 self.result.truncated += 1
                 return
             self.found[url] = DiscoveredURL(url, self.source.name, published, signal, title)
-        elif SIGNAL_RANK.get(signal, 4) < SIGNAL_RANK.get(known.date_signal, 4):
+        elif SIGNAL_RANK.get(signal, SIGNAL_RANK[None]) < SIGNAL_RANK.get(known.date_signal, SIGNAL_RANK[None]):
             self.found[url] = DiscoveredURL(url, self.source.name, published, signal, title or known.title)
+
+    def add_record(self, link: str, published: datetime, signal: DateSignal, record: RecordLocation) -> None:
+        """Add a URL whose page is read from a WARC record (the first record of a URL wins)."""
+        url = safe_canonical(link)
+        if url is None:
+            self.result.skipped["no_date_or_url"] += 1
+            return
+        self.add(url, published, signal, None)
+        if url in self.found:
+            self.result.records.setdefault(url, record)
 
     def _in_window(self, published: datetime | None) -> bool:
         if self.window is None:

@@ -63,9 +63,13 @@ def check(settings: Settings, window: Window, summaries: Sequence[Mapping[str, A
 
 def selected_sources(settings: Settings, names: Sequence[str] | None) -> list[Source]:
     """The named sources of the settings' sources file (all of them when no name is given)."""
+    from pipeline.archive import check_storage_schemes
+
     if settings.sources_path is None:
         raise ConfigError("no sources file: pass --sources FILE or set NEWS_PIPELINE_SOURCES")
-    return select_sources(load_sources(settings.sources_path), names)
+    selected = select_sources(load_sources(settings.sources_path), names)
+    check_storage_schemes(selected)  # a WARC source's storage scheme only fsspec knows
+    return selected
 
 
 @contextmanager

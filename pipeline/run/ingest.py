@@ -2,18 +2,26 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
+from itertools import chain
 from urllib.parse import urlsplit
 
+from pipeline.archive import ArchiveConfig, RawArchiver, RawToKeep, WarcFiles
+from pipeline.archive.config import scheme_of
+from pipeline.archive.masking import mask_url
 from pipeline.discover import Discovery, discover_source
 from pipeline.errors import SystemicFailure
 from pipeline.fetch import Fetcher, fetch_many
+from pipeline.fetch.client import ACCEPT
 from pipeline.models import (
+    DateSignal,
     ExtractionJob,
     Failure,
     FetchedPage,
+    FetchKind,
     PageHints,
     Politeness,
     RunKind,
@@ -30,6 +38,9 @@ from pipeline.run.summary import RunSummary
 from pipeline.run.workers import ExtractorPool
 from pipeline.settings import Settings
 from pipeline.store import Store
+
+# Threads that encode pages as WARC records beside the fetch threads: zlib and hashlib release the GIL.
+ENCODERS = 2
 
 
 @dataclass(frozen=True)
@@ -56,11 +67,17 @@ def run_ingest(
     with ledger(store, RunKind.INGEST, window, [s.name for s in sources], params) as summary:
         failures = FailureLog(store, summary, settings.batch_size)
         sources = with_learned(sources, store)
+        archive = ArchiveConfig.from_settings(settings)
+        archiver = RawArchiver(archive.open(), run_id=summary.run_id, level=archive.compression_level,
+                               request_headers=page_request_headers(settings))
         with Fetcher(settings, politeness_by_host(sources)) as fetcher, ExtractorPool(settings) as pool:
             found = discover(settings, sources, window, store, fetcher, summary, failures, conditional)
             targets = drop_known(settings, found.targets, store, summary)
-            pages = fetch(settings, targets, fetcher, summary, failures, progress)
-            jobs = keep_raw(pages, store, summary, settings.batch_size)
+            archived = [t for t in targets if t.record is not None]
+            pages = chain(read_records(settings, archive, archived, summary, failures),
+                          fetch(settings, [t for t in targets if t.record is None], fetcher, summary, failures,
+                                progress))
+            jobs = keep_raw(pages, archiver, store, summary, settings.batch_size)
             store_articles(pool.map(jobs), store, summary, failures, settings.batch_size, learn=True)
             save_validators(found.validators, store)
             summary.fetcher_stats = fetcher.stats.as_dict()
@@ -84,14 +101,17 @@ def discover(settings: Settings, sources: Sequence[Source], window: Window | Non
             stats = summary.source(source.name)
             stats.not_modified += len(found.not_modified)
             stats.backed_off.extend(found.backed_off)
+            stats.skipped_records.update(found.skipped)
             failures.extend(found.failures)
             validators.extend(found.validators)
             store.save_discovered(summary.run_id, [*found.urls, *found.elsewhere])
             remembered = store.discovered_in_window(source.name, window) if window is not None else []
             for item in (*found.urls, *remembered):
-                if item.url not in targets:
+                record = found.records.get(item.url)
+                if item.url not in targets and (record is not None or item.date_signal != DateSignal.WARC_DATE):
+                    # a URL an earlier run read from a WARC file is never fetched over HTTP instead
                     targets[item.url] = Target(item.url, source, PageHints(item.published_at, item.date_signal,
-                                                                           item.title))
+                                                                           item.title), record)
                     stats.discovered += 1
     failures.flush()
     return Discovered(list(targets.values()), validators)
@@ -123,27 +143,62 @@ def fetch(settings: Settings, targets: Sequence[Target], fetcher: Fetcher, summa
             progress(done, len(targets))
 
 
-def keep_raw(pages: Iterable[tuple[Target, FetchedPage]], store: Store, summary: RunSummary,
-             batch_size: int) -> Iterator[ExtractionJob]:
-    """Save fetched pages to the immutable raw layer in batches, then hand each on as an extraction job:
-    what was fetched is stored before anything can fail on it."""
-    batch: list[tuple[Target, FetchedPage]] = []
-    for item in pages:
-        batch.append(item)
-        if len(batch) >= batch_size:
-            yield from _save_raw(batch, store, summary)
-            batch = []
-    yield from _save_raw(batch, store, summary)
+def read_records(settings: Settings, archive: ArchiveConfig, targets: Sequence[Target], summary: RunSummary,
+                 failures: FailureLog) -> Iterator[tuple[Target, FetchedPage]]:
+    """Read the pages discovery found in WARC files from their response records (no HTTP), by ranged reads
+    in file order; a record that is no longer a usable page is that URL's failure."""
+    by_scheme: dict[str, list[Target]] = defaultdict(list)
+    for target in targets:
+        by_scheme[scheme_of(target.record.file)].append(target)  # type: ignore[union-attr]
+    for group in by_scheme.values():
+        files = WarcFiles([], max_bytes=settings.max_response_bytes,
+                          storage_options=archive.options_for(group[0].record.file))  # type: ignore[union-attr]
+        for index, result in files.read_pages([t.record for t in group]):  # type: ignore[misc]
+            target = group[index]
+            if isinstance(result, FetchedPage):
+                summary.source(target.source.name).fetched += 1
+                yield target, replace(result, url=target.url)
+            else:
+                failures.add(Failure(target.url, target.source.name, Stage.FETCH, result.reason, result.detail))
 
 
-def _save_raw(batch: list[tuple[Target, FetchedPage]], store: Store, summary: RunSummary) -> list[ExtractionJob]:
+def keep_raw(pages: Iterable[tuple[Target, FetchedPage]], archiver: RawArchiver, store: Store,
+             summary: RunSummary, batch_size: int) -> Iterator[ExtractionJob]:
+    """Keep fetched pages in the immutable raw layer in batches, then hand each on as an extraction job:
+    what was fetched is stored before anything can fail on it.
+
+    Each page is encoded as WARC records by a small thread pool as it arrives; per batch, the new records
+    are written into one file and published (`RawArchiver.keep`), and only then indexed in `raw_pages`, so
+    an index row never points at a record not fully written. At most one batch is held in memory.
+    """
+    batch: list[tuple[Target, FetchedPage, Future[RawToKeep]]] = []
+    with ThreadPoolExecutor(ENCODERS, thread_name_prefix="archive-encode") as encoder:
+        for target, page in pages:
+            origin = mask_url(f"{target.record.file}#{target.record.offset}") if target.record else None
+            batch.append((target, page, encoder.submit(archiver.encode, target.source.name, page, origin)))
+            if len(batch) >= batch_size:
+                yield from _save_raw(batch, archiver, store, summary)
+                batch = []
+        yield from _save_raw(batch, archiver, store, summary)
+
+
+def _save_raw(batch: list[tuple[Target, FetchedPage, Future[RawToKeep]]], archiver: RawArchiver, store: Store,
+              summary: RunSummary) -> list[ExtractionJob]:
     if not batch:
         return []
-    ids = store.save_raw_pages(summary.run_id, [(target.source.name, page) for target, page in batch])
+    kept = archiver.keep([encoded.result() for _, _, encoded in batch], store.known_raw_pages)  # publish first,
+    ids = store.save_raw_index(summary.run_id, kept)  # then index
+    summary.count_archived(len(kept.pages), kept.size)
     release_freed_memory()
     return [ExtractionJob(target.url, target.source.name, raw_id, page.fetched_at, page.final_url, page.body,
                           page.content_type, target.source.rules, replace(target.hints, fetched_at=page.fetched_at))
-            for (target, page), raw_id in zip(batch, ids, strict=True)]
+            for (target, page, _), raw_id in zip(batch, ids, strict=True)]
+
+
+def page_request_headers(settings: Settings) -> tuple[tuple[str, str], ...]:
+    """The headers a page request sends (for the archived `request` record)."""
+    return (("User-Agent", settings.user_agent), ("Accept", ACCEPT[FetchKind.PAGE]),
+            ("Accept-Encoding", "gzip, deflate"))
 
 
 def save_validators(validators: Iterable[Validator], store: Store) -> None:

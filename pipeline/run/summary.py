@@ -26,6 +26,7 @@ class SourceStats:
     duplicates: int = 0
     failures: Counter[str] = field(default_factory=Counter)
     backed_off: list[str] = field(default_factory=list)
+    skipped_records: Counter[str] = field(default_factory=Counter)  # WARC records that are not pages, by reason
 
     @property
     def failed(self) -> int:
@@ -40,6 +41,8 @@ class SourceStats:
         data["stored"] = self.stored
         data["failures"] = dict(sorted(self.failures.items()))
         data["backed_off"] = list(self.backed_off)
+        if self.skipped_records:
+            data["skipped_records"] = dict(sorted(self.skipped_records.items()))
         return data
 
 
@@ -53,10 +56,18 @@ class RunSummary:
     status: str = "running"
     sources: dict[str, SourceStats] = field(default_factory=dict)
     fetcher_stats: dict[str, Any] = field(default_factory=dict)
+    archive: dict[str, int] = field(default_factory=lambda: {"files": 0, "records": 0, "bytes": 0})
     seconds: float = 0.0
 
     def source(self, name: str) -> SourceStats:
         return self.sources.setdefault(name, SourceStats())
+
+    def count_archived(self, records: int, size: int) -> None:
+        """A keep-raw batch published `records` new WARC records in one file of `size` bytes (none: no file)."""
+        if records:
+            self.archive["files"] += 1
+            self.archive["records"] += records
+            self.archive["bytes"] += size
 
     def total(self, counter: str) -> int:
         return sum(getattr(stats, counter) for stats in self.sources.values())
@@ -78,6 +89,7 @@ class RunSummary:
             "failures": dict(sorted(self.failures_by_reason().items())),
             "sources": {name: stats.to_dict() for name, stats in sorted(self.sources.items())},
             "fetcher": self.fetcher_stats,
+            "archive": dict(self.archive),
         }
 
     def format_text(self) -> str:
@@ -95,6 +107,9 @@ class RunSummary:
         lines.append(f"{'TOTAL':<24}{self.total('discovered'):>11}{self.total('fetched'):>9}"
                      f"{self.total('stored'):>8}{self.total('duplicates'):>10}{self.total('unchanged'):>10}"
                      f"{self.total('failed'):>8}")
+        if self.archive["files"]:
+            lines.append(f"raw pages archived: {self.archive['records']} WARC records in {self.archive['files']} "
+                         f"files ({self.archive['bytes'] / 2**20:.1f} MiB)")
         reasons = self.failures_by_reason()
         if reasons:
             lines.append("failed by reason: " + ", ".join(f"{r}={n}" for r, n in reasons.most_common()))

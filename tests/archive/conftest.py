@@ -25,17 +25,12 @@ def s3_server() -> Iterator[S3Server]:
         yield server
 
 
-MIGRATION = Path(__file__).resolve().parents[2] / "sql" / "pending" / "010_raw_archive.sql"
-
-
 @pytest.fixture(scope="session")
 def archive_template(pg_server_url: str) -> Iterator[str]:
-    """A database migrated with 001-006 and the staged 010, used as the template of each test's database."""
+    """A migrated database, the template of each archive test's own empty database."""
     with throwaway_database(pg_server_url, "np_test_archive_tmpl") as (name, url):
         with Store.open(url) as store:
             store.upgrade()
-            with store.engine.begin() as conn, conn.connection.dbapi_connection.cursor() as cursor:
-                cursor.execute(MIGRATION.read_text(encoding="utf-8"))  # as `upgrade` runs a migration file
         yield name
 
 

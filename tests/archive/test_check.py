@@ -6,7 +6,8 @@ from dataclasses import replace
 
 import pytest
 
-from pipeline.archive import ArchiveStorage, ArchiveWriter, IndexEntry, RecordLocation, check_archive, encode_capture
+from pipeline.archive import ArchiveStorage, ArchiveWriter, check_archive, encode_capture
+from pipeline.models import IndexEntry, RecordLocation
 from tests.archive.conftest import capture
 
 

@@ -9,10 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.archive import ArchiveConfig, ArchiveStorage, ArchiveUnavailable, ArchiveWriter, encode_capture
+from pipeline.archive import ArchiveConfig, ArchiveStorage, ArchiveWriter, encode_capture
 from pipeline.archive.connections import storage_options_of
 from pipeline.archive.masking import mask_url, scrub, secret_values
-from pipeline.errors import ConfigError
+from pipeline.errors import ArchiveUnavailable, ConfigError
+from pipeline.settings import Settings
 from tests.archive.conftest import capture
 from tests.s3server import ACCESS_KEY, SECRET_KEY, S3Server
 
@@ -20,7 +21,7 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 def test_default_location_is_a_directory_in_the_data_dir(tmp_path: Path) -> None:
-    config = ArchiveConfig.from_env(tmp_path, env={})
+    config = ArchiveConfig.from_settings(Settings.from_env({}, data_dir=tmp_path))
     assert config.url == str(tmp_path / "archive") and config.compression_level == 4
     storage = config.open()
     batch = ArchiveWriter(storage, run_id=1).write([encode_capture(capture("https://h.example/d"))])
@@ -31,22 +32,23 @@ def test_settings_from_the_environment(tmp_path: Path) -> None:
     env = {"NEWS_PIPELINE_ARCHIVE_URL": "s3://bucket/raw", "NEWS_PIPELINE_ARCHIVE_COMPRESSION_LEVEL": "6",
            "NEWS_PIPELINE_ARCHIVE_STORAGE_OPTIONS": '{"endpoint_url": "http://127.0.0.1:9", "secret": "xyz-123"}',
            "NEWS_PIPELINE_ARCHIVE_CONN_ID": "news_archive"}
-    config = ArchiveConfig.from_env(tmp_path, env=env)
+    config = ArchiveConfig.from_settings(Settings.from_env(env, data_dir=tmp_path))
     assert (config.url, config.compression_level, config.conn_id) == ("s3://bucket/raw", 6, "news_archive")
     assert config.storage_options["endpoint_url"] == "http://127.0.0.1:9"
     assert "xyz-123" not in repr(config)
 
 
 @pytest.mark.parametrize(("env", "message"), [
-    ({"NEWS_PIPELINE_ARCHIVE_COMPRESSION_LEVEL": "max"}, "expected an integer 0-9"),
-    ({"NEWS_PIPELINE_ARCHIVE_COMPRESSION_LEVEL": "12"}, "expected 0-9"),
+    ({"NEWS_PIPELINE_ARCHIVE_COMPRESSION_LEVEL": "max"}, "valid integer"),
+    ({"NEWS_PIPELINE_ARCHIVE_COMPRESSION_LEVEL": "12"}, "less than or equal to 9"),
     ({"NEWS_PIPELINE_ARCHIVE_STORAGE_OPTIONS": '{"secret": "hunter2'}, "not a JSON object"),
-    ({"NEWS_PIPELINE_ARCHIVE_STORAGE_OPTIONS": "[1]"}, "expected a JSON object"),
+    ({"NEWS_PIPELINE_ARCHIVE_STORAGE_OPTIONS": '["hunter2"]'}, "expected a JSON object"),
 ])
 def test_bad_settings_are_one_line_config_errors(tmp_path: Path, env: dict[str, str], message: str) -> None:
     with pytest.raises(ConfigError, match=message) as raised:
-        ArchiveConfig.from_env(tmp_path, env=env)
-    assert "hunter2" not in str(raised.value)
+        ArchiveConfig.from_settings(Settings.from_env(env, data_dir=tmp_path))
+    assert "hunter2" not in str(raised.value) and len(str(raised.value).splitlines()) == 1
+    assert next(iter(env)) in str(raised.value)
 
 
 def test_an_unknown_location_scheme_is_a_config_error_without_the_password() -> None:
@@ -85,9 +87,11 @@ def test_connection_fields_map_to_s3fs_and_gcsfs_options() -> None:
 CONNECTION_RUN = """
 import sys
 from pipeline.archive import ArchiveConfig, ArchiveWriter, encode_capture
+from pipeline.settings import Settings
 from tests.archive.conftest import capture
-config = ArchiveConfig.from_env(sys.argv[1], env={"NEWS_PIPELINE_ARCHIVE_URL": sys.argv[2],
-                                                 "NEWS_PIPELINE_ARCHIVE_CONN_ID": "news_archive"})
+config = ArchiveConfig.from_settings(Settings.from_env({"NEWS_PIPELINE_ARCHIVE_URL": sys.argv[2],
+                                                        "NEWS_PIPELINE_ARCHIVE_CONN_ID": "news_archive"},
+                                                       data_dir=sys.argv[1]))
 storage = config.open()
 print(ArchiveWriter(storage, run_id=2).write([encode_capture(capture("https://h.example/c"))]).file)
 print(storage.scrub(sys.argv[3]))

@@ -14,15 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.archive import (
-    ArchiveStorage,
-    ArchiveUnavailable,
-    ArchiveWriter,
-    IndexEntry,
-    RecordLocation,
-    check_archive,
-    encode_capture,
-)
+from pipeline.archive import ArchiveStorage, ArchiveWriter, check_archive, encode_capture
+from pipeline.errors import ArchiveUnavailable
+from pipeline.models import IndexEntry, RecordLocation
 from tests.archive.conftest import capture
 from tests.s3server import SECRET_KEY, S3Server
 

@@ -17,7 +17,6 @@ from pipeline.archive import (
 from pipeline.models import FetchedPage
 from pipeline.store import Store
 from tests.archive.conftest import WHEN
-from tests.archive.index_reference import ReferenceIndex
 
 
 def fetched(i: int, body: bytes | None = None) -> FetchedPage:
@@ -32,13 +31,13 @@ def scalar(store: Store, sql: str, **params: object) -> object:
         return conn.execute(sa.text(sql), params).scalar_one()
 
 
-def keep(archiver: RawArchiver, index: ReferenceIndex, run_id: int, pages: list[FetchedPage]) -> list[int]:
+def keep(archiver: RawArchiver, index: Store, run_id: int, pages: list[FetchedPage]) -> list[int]:
     kept = archiver.keep([archiver.encode("herald", p) for p in pages], index.known_raw_pages)
     return index.save_raw_index(run_id, kept)
 
 
 def test_kept_pages_are_indexed_by_location_and_read_back(archive_store: Store, storage: ArchiveStorage) -> None:
-    index = ReferenceIndex(archive_store)
+    index = archive_store
     run_id = archive_store.begin_run("ingest", None, ["herald"], {})
     pages = [fetched(i) for i in range(5)]
     ids = keep(RawArchiver(storage, run_id=run_id), index, run_id, pages)
@@ -49,7 +48,7 @@ def test_kept_pages_are_indexed_by_location_and_read_back(archive_store: Store, 
 
 
 def test_a_rerun_writes_no_record_twice_and_returns_the_same_ids(archive_store: Store, storage: ArchiveStorage) -> None:
-    index = ReferenceIndex(archive_store)
+    index = archive_store
     run_id = archive_store.begin_run("ingest", None, ["herald"], {})
     first = keep(RawArchiver(storage, run_id=run_id), index, run_id, [fetched(i) for i in range(3)])
     rerun = archive_store.begin_run("ingest", None, ["herald"], {})
@@ -65,7 +64,7 @@ def test_a_rerun_writes_no_record_twice_and_returns_the_same_ids(archive_store: 
 
 def test_a_crash_between_publishing_and_indexing_leaves_only_an_unreferenced_file(archive_store: Store,
                                                                                storage: ArchiveStorage) -> None:
-    index = ReferenceIndex(archive_store)
+    index = archive_store
     run_id = archive_store.begin_run("ingest", None, ["herald"], {})
     archiver = RawArchiver(storage, run_id=run_id)
     pages = [fetched(i) for i in range(3)]
@@ -74,13 +73,13 @@ def test_a_crash_between_publishing_and_indexing_leaves_only_an_unreferenced_fil
     rerun = archive_store.begin_run("ingest", None, ["herald"], {})
     ids = keep(RawArchiver(storage, run_id=rerun), index, rerun, pages)
     report = check_archive(storage, index.index_entries())
-    assert report.ok and report.unreferenced_files == [lost.file.file] and report.verified == 3
+    assert report.ok and report.unreferenced_files == [lost.file] and report.verified == 3
     assert load_bodies(storage, index.body_refs(ids)) == [p.body for p in pages]
 
 
 def test_move_out_archives_old_bodies_verified_idempotent_and_resumable(archive_store: Store,
                                                                        storage: ArchiveStorage) -> None:
-    index = ReferenceIndex(archive_store)
+    index = archive_store
     run_id = archive_store.begin_run("ingest", None, ["herald"], {})
     pages = [fetched(i) for i in range(7)]
     ids = archive_store.save_raw_pages(run_id, [("herald", p) for p in pages])  # rows written before the archive
@@ -100,7 +99,7 @@ def test_move_out_archives_old_bodies_verified_idempotent_and_resumable(archive_
 
 
 def test_move_out_refuses_a_row_whose_body_is_not_its_sha256(archive_store: Store, storage: ArchiveStorage) -> None:
-    index = ReferenceIndex(archive_store)
+    index = archive_store
     run_id = archive_store.begin_run("ingest", None, ["herald"], {})
     ids = archive_store.save_raw_pages(run_id, [("herald", fetched(i)) for i in range(2)])
     with archive_store.engine.begin() as conn:  # a row damaged by hand: its sha256 no longer matches the body
@@ -117,7 +116,7 @@ def test_move_out_refuses_a_row_whose_body_is_not_its_sha256(archive_store: Stor
 
 def test_a_missing_record_is_that_page_s_error_only(archive_store: Store, tmp_path: Path) -> None:
     storage = ArchiveStorage(str(tmp_path / "archive"))
-    index = ReferenceIndex(archive_store)
+    index = archive_store
     run_id = archive_store.begin_run("ingest", None, ["herald"], {})
     ids = keep(RawArchiver(storage, run_id=run_id), index, run_id, [fetched(1)])
     ids += keep(RawArchiver(storage, run_id=run_id), index, run_id, [fetched(2)])
@@ -131,7 +130,7 @@ def test_a_missing_record_is_that_page_s_error_only(archive_store: Store, tmp_pa
 
 def test_rows_with_a_body_are_read_as_today(archive_store: Store) -> None:
     n = 3
-    index = ReferenceIndex(archive_store)
+    index = archive_store
     run_id = archive_store.begin_run("ingest", None, ["herald"], {})
     ids = archive_store.save_raw_pages(run_id, [("herald", fetched(i)) for i in range(n)])
     assert load_bodies(None, index.body_refs(ids)) == [fetched(i).body for i in range(n)]

@@ -7,17 +7,10 @@ from datetime import timedelta
 
 import pytest
 
-from pipeline.archive import (
-    ArchiveError,
-    ArchiveStorage,
-    ArchiveUnavailable,
-    ArchiveWriter,
-    RecordLocation,
-    encode_capture,
-    read_record,
-    read_records,
-)
+from pipeline.archive import ArchiveStorage, ArchiveWriter, encode_capture, read_record, read_records
 from pipeline.archive import reader as reader_module
+from pipeline.errors import ArchiveError, ArchiveUnavailable
+from pipeline.models import RecordLocation
 from tests.archive.conftest import WHEN, capture
 
 NAME = re.compile(r"^2026/11/20/news-pipeline-run7-20261120093015-(\d{5})-[0-9a-f]{8}\.warc\.gz$")

@@ -89,7 +89,7 @@ def test_a_cc_news_file_reads_as_the_window_s_fetched_pages(tmp_path: Path) -> N
     assert one.headers == {"content-type": "text/html", "content-encoding": "gzip", "content-length": "70"}
     assert two.headers["set-cookie"] == "a=1, b=2" and two.content_type == "application/xhtml+xml"
     assert {(p.url, p.reason) for p in problems} == {("https://daily.example/huge", "too_large"),
-                                                     ("https://daily.example/brotli", "undecodable")}
+                                                     ("https://daily.example/brotli", "decode_error")}
     assert files.stats.skipped == {"record:warcinfo": 1, "record:request": 1, "record:metadata": 1,
                                    "record:revisit": 1, "outside_window": 2, "not_html": 1, "http_404": 1,
                                    "http_301": 1}
@@ -118,7 +118,7 @@ def test_globs_expand_sorted_and_missing_files_are_reported(tmp_path: Path) -> N
     pages, problems, files = scan([str(tmp_path / "*.warc.gz"), str(tmp_path / "a.warc.gz"),
                                    str(tmp_path / "missing.warc.gz"), str(tmp_path / "none-*.warc.gz")])
     assert [Path(p.origin.file).name for p in pages] == ["a.warc.gz"] * 3 + ["b.warc.gz"] * 3  # a once
-    assert sorted(p.reason for p in problems if p.reason in ("missing", "no_match")) == ["missing", "no_match"]
+    assert sorted(p.reason for p in problems if p.reason.startswith("warc_")) == ["warc_missing", "warc_no_match"]
     assert files.stats.files == 2
 
 
@@ -138,7 +138,7 @@ def test_warc_files_on_s3_compatible_storage(tmp_path: Path, s3_server: S3Server
         cc_news_file(tmp_path / name)
         fs.put_file(str(tmp_path / name), f"{bucket}/crawl-data/CC-NEWS/2019/03/{name}")
     pages, problems, files = scan([f"s3://{bucket}/crawl-data/CC-NEWS/2019/03/*.warc.gz"])
-    assert len(pages) == 6 and {p.reason for p in problems} == {"too_large", "undecodable"}
+    assert len(pages) == 6 and {p.reason for p in problems} == {"too_large", "decode_error"}
     assert pages[0].origin.file == f"s3://{bucket}/crawl-data/CC-NEWS/2019/03/CC-NEWS-1.warc.gz"
     storage = ArchiveStorage(f"s3://{bucket}/crawl-data")
     assert read_record(storage, pages[-1].origin).body == pages[-1].page.body
@@ -152,7 +152,7 @@ def test_date_templates_name_the_window_s_days_and_the_day_before(tmp_path: Path
         str(tmp_path / "CC-NEWS-20190228*.warc.gz"), str(tmp_path / "CC-NEWS-20190301*.warc.gz"), "/x.warc.gz"]
     assert expand_dates([template], None) == []
     pages, problems, files = scan([template])
-    assert files.stats.files == 2 and len(pages) == 6 and {p.reason for p in problems} == {"too_large", "undecodable"}
+    assert files.stats.files == 2 and len(pages) == 6 and {p.reason for p in problems} == {"too_large", "decode_error"}
 
 
 def test_warcs_entries_accept_paths_urls_globs_and_date_templates() -> None:
@@ -164,6 +164,7 @@ def test_warcs_entries_accept_paths_urls_globs_and_date_templates() -> None:
 @pytest.mark.parametrize(("value", "message"), [
     ([""], "expected a list"), ({"a": 1}, "expected a list"), (["nosuch://b/x"], "unknown storage scheme"),
     (["/d/{day}.warc.gz"], "only {date:FORMAT}"), (["https://u:pw@h/{x"], "only {date:FORMAT}"),
+    (["/ok.warc.gz", "s3:/b://x"], "entry #2: not a path or a scheme:// URL"),
 ])
 def test_bad_warcs_entries_are_config_errors(value: object, message: str) -> None:
     with pytest.raises(ConfigError, match=message) as raised:

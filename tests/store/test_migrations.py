@@ -48,7 +48,8 @@ def test_reader_role_migration_tolerates_existing_role(fresh_database_url: str, 
 
 
 TABLES = ["raw_pages", "articles", "article_revisions", "near_duplicate_members", "article_band_keys",
-          "failures", "runs", "http_cache", "source_boilerplate", "discovered_urls", "boilerplate_phrases"]
+          "failures", "runs", "http_cache", "source_boilerplate", "discovered_urls", "boilerplate_phrases",
+          "archive_files"]
 
 
 @pytest.mark.parametrize("table", TABLES)

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from pipeline.archive import ArchiveStorage, RawArchiver
 from pipeline.models import DiscoveredURL, Failure
 from pipeline.store import Store
 from tests.store.helpers import WHEN, WIRE_STORY, article, item, page, words
@@ -20,13 +21,18 @@ BLOCKS = re.findall(r"```sql\n(.*?)```", SCHEMA_DOC.read_text(encoding="utf-8"),
 VIEWS_AND_TABLES = re.findall(r"^### `(\w+)`", SCHEMA_DOC.read_text(encoding="utf-8"), flags=re.MULTILINE)
 
 
-def _fill(store: Store) -> None:
-    """A small day of news: one wire story at three outlets, an edited article, a failure."""
+def _fill(store: Store, archive: Path) -> None:
+    """A small day of news: one wire story at three outlets (two pages archived as WARC, one kept in its row
+    as before the archive), an edited article, a failure."""
     run = store.begin_run("ingest", None, ["times", "post", "herald"], {})
     urls = {"times": "https://times.example/2026/03/02/tax-deal", "post": "https://post.example/world/tax",
             "herald": "https://herald.example/news/geneva-tax"}
     store.save_discovered(run, [DiscoveredURL(u, s, WHEN, "feed") for s, u in urls.items()])
-    ids = store.save_raw_pages(run, [(s, page(u)) for s, u in urls.items()])
+    archiver = RawArchiver(ArchiveStorage(str(archive)), run_id=run)
+    archived = [(s, page(u)) for s, u in urls.items() if s != "herald"]
+    ids = store.save_raw_index(run, archiver.keep([archiver.encode(s, p) for s, p in archived],
+                                                  store.known_raw_pages))
+    ids += store.save_raw_pages(run, [("herald", page(urls["herald"]))])
     copies = {"times": WIRE_STORY, "post": "GENEVA (Wire) - " + WIRE_STORY, "herald": WIRE_STORY}
     store.save_articles(run, [item(s, article(u, copies[s], title="Ministers agree corporate tax deal"),
                                    raw_page_id=i) for (s, u), i in zip(urls.items(), ids, strict=True)])
@@ -39,7 +45,7 @@ def _fill(store: Store) -> None:
 
 
 @pytest.fixture(scope="module")
-def filled_url(pg_server_url: str) -> Iterator[str]:
+def filled_url(pg_server_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A database of its own (the examples name fixed sources and URLs), migrated and filled."""
     admin = sa.create_engine(pg_server_url, isolation_level="AUTOCOMMIT")
     name = f"np_test_doc_{uuid.uuid4().hex[:10]}"
@@ -49,7 +55,7 @@ def filled_url(pg_server_url: str) -> Iterator[str]:
     try:
         with Store.open(url) as store:
             store.upgrade()
-            _fill(store)
+            _fill(store, tmp_path_factory.mktemp("archive"))
         yield url
     finally:
         with admin.connect() as conn:

@@ -48,9 +48,12 @@ def publication_date(
     candidates = [(text_of(ld.get("datePublished")) or None, DateSignal.JSON_LD)]
     candidates += [(meta.get(key), DateSignal.META) for key in _DATE_META]
     candidates += [(value, DateSignal.TIME) for value in _time_values(tree)]
-    if hints and hints.published_at:
-        candidates.append((hints.published_at.isoformat(), hints.date_signal or DateSignal.FEED))
+    hinted = [(hints.published_at.isoformat(), hints.date_signal or DateSignal.FEED)] \
+        if hints and hints.published_at else []
+    capture_only = bool(hinted) and hinted[0][1] == DateSignal.WARC_DATE  # a capture time, not a publication
+    candidates += [] if capture_only else hinted
     candidates.append((_url_date(url), DateSignal.URL))
+    candidates += hinted if capture_only else []
     for value, signal in candidates:
         moment = parse_date(value)
         if moment is not None and (fetched is None or moment <= fetched):

@@ -1,6 +1,5 @@
 -- 010: raw bodies live in WARC files (pipeline/archive); raw_pages keeps the index: where each record is.
--- Staged in sql/pending/ until the keep-raw stage writes archives (docs/raw-archive.md, "Wiring"); then
--- `git mv sql/pending/010_raw_archive.sql sql/`.
+-- See docs/raw-archive.md.
 
 -- One row per published WARC file (written whole, never rewritten). `url` is the file's full location,
 -- so records stay readable when NEWS_PIPELINE_ARCHIVE_URL later points elsewhere.
