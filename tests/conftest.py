@@ -5,10 +5,13 @@ from __future__ import annotations
 import os
 import uuid
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import TYPE_CHECKING, Callable, Iterator
 
 import pytest
 import sqlalchemy as sa
+
+if TYPE_CHECKING:
+    from tests.s3server import S3Server
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED = REPO.parent / "shared"
@@ -30,6 +33,16 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 def _allow_loopback() -> None:
     """Tests fetch from 127.0.0.1, which the SSRF guard refuses by default."""
     os.environ["NEWS_PIPELINE_ALLOW_PRIVATE_NETWORKS"] = "1"
+
+
+@pytest.fixture(scope="session")
+def s3_server() -> Iterator[S3Server]:
+    """moto's S3 server (an S3-compatible store on loopback) in a child process for the session; the
+    standard AWS_* variables point at it while it runs."""
+    from tests.s3server import running_s3
+
+    with running_s3() as server:
+        yield server
 
 
 @pytest.fixture(autouse=True)

@@ -13,16 +13,9 @@ import sqlalchemy as sa
 
 from pipeline.archive import ArchiveStorage, Capture
 from pipeline.store import Store
-from tests.s3server import S3Server, running_s3
+from tests.s3server import S3Server
 
 WHEN = datetime(2026, 11, 20, 9, 30, 15, 123456, tzinfo=UTC)
-
-
-@pytest.fixture(scope="session")
-def s3_server() -> Iterator[S3Server]:
-    """moto's S3 server in a child process for the session; AWS_* variables point at it."""
-    with running_s3() as server:
-        yield server
 
 
 @pytest.fixture(scope="session")
