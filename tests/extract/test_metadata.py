@@ -128,6 +128,16 @@ def test_feed_hint_before_url_date() -> None:
     assert (found.published_at, found.date_signal) == (hint.published_at, "feed")
 
 
+def test_a_warc_capture_time_comes_after_the_url_date_and_is_used_last() -> None:
+    """A WARC record's date is when a crawler captured the page, maybe days after it was published."""
+    captured = datetime(2026, 3, 2, 6, 0, tzinfo=timezone.utc)
+    hint = PageHints(published_at=captured, date_signal="warc_date", fetched_at=captured)
+    found = meta(page(), "https://news.example.com/2026/02/28/tide", hint)
+    assert (found.published_at, found.date_signal) == (datetime(2026, 2, 28, tzinfo=timezone.utc), "url")
+    found = meta(page(), "https://news.example.com/tide", hint)
+    assert (found.published_at, found.date_signal) == (captured, "warc_date")
+
+
 def test_url_date_when_nothing_else() -> None:
     found = meta(page(), "https://news.example.com/2026/02/28/tide")
     assert (found.published_at, found.date_signal) == (datetime(2026, 2, 28, tzinfo=timezone.utc), "url")

@@ -77,6 +77,9 @@ def test_database_lost_mid_run_fails_clearly_and_a_rerun_completes_without_dupli
 
         assert main(["run", "--sources", str(sources), "--date", DAY.date().isoformat()]) == 0
         after = _rows(fresh_database_url, site.base)
+        capsys.readouterr()
+        assert main(["archive", "check"]) == 0, "every index row points at a whole, verified record"
+        assert "ERROR" not in capsys.readouterr().out
     assert len(after["articles"]) == len(STORIES)
     assert len({a[0] for a in after["articles"]}) == len(STORIES)
     assert set(after["raw"]) >= set(partial["raw"]), "no raw page lost"

@@ -83,3 +83,27 @@ def test_discovered_in_window_returns_the_stored_hints(store: Store, run_id: int
     window = Window(WHEN - timedelta(hours=1), WHEN + timedelta(hours=1))
     assert store.discovered_in_window(tag, window) == [inside]
     assert store.discovered_in_window("other", window) == []
+
+
+def test_an_archived_page_streams_its_record_location_and_no_body(store: Store, run_id: int, tag: str,
+                                                                   tmp_path) -> None:
+    from pipeline.archive import ArchiveStorage, RawArchiver, load_bodies
+
+    url = f"https://{tag}.example/archived"
+    store.save_discovered(run_id, [DiscoveredURL(url, tag, WHEN, "feed", "Archived")])
+    storage = ArchiveStorage(str(tmp_path))
+    archiver = RawArchiver(storage, run_id=run_id)
+    fetched = page(url, b"<p>in a WARC file</p>")
+    kept = archiver.keep([archiver.encode(tag, fetched)], store.known_raw_pages)
+    (raw_id,) = store.save_raw_index(run_id, kept)
+    assert store.known_raw_pages([(url, fetched.sha256), (url, "0" * 64)]) == {(url, fetched.sha256)}
+    day = Window(datetime(2026, 3, 2, tzinfo=UTC), datetime(2026, 3, 3, tzinfo=UTC))
+    [record] = list(store.iter_raw_pages(day, [tag]))
+    assert (record.id, record.body, record.sha256) == (raw_id, None, fetched.sha256)
+    assert record.location == kept.pages[0].location and record.location.file == kept.file
+    assert record.hints.title == "Archived"
+    assert load_bodies(storage, store.body_refs([raw_id])) == [fetched.body]
+    [entry] = store.index_entries(kept.file.rsplit("/", 1)[0] + "/")
+    assert (entry.key, entry.location, entry.sha256) == (str(raw_id), record.location, fetched.sha256)
+    assert store.index_entries("file:///nowhere/") == []
+    assert scalar(store, "SELECT records FROM archive_files WHERE url = :u", u=kept.file) == 1

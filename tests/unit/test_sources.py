@@ -48,6 +48,12 @@ def test_rules_and_politeness_are_parsed() -> None:
          "max_connections"),
         ([{"name": "a", "urls": ["https://a.example/1"], "rules": {"drop": ["x"]}}],
          "rules: unknown key(s) drop; allowed: drop_line_patterns, drop_selectors"),
+        ([{"name": "a", "warcs": [""]}], "warcs: expected a list of WARC file paths or URLs"),
+        ([{"name": "a", "warcs": {"s3": "b"}}], "warcs: expected a list of WARC file paths or URLs"),
+        ([{"name": "a", "warcs": ["/d/a.warc.gz", "/d/{day}.warc.gz"]}],
+         "warcs: entry #2: only {date:FORMAT} may be templated"),
+        ([{"name": "a", "warcs": ["s3:/x://y.warc.gz"]}], "warcs: entry #1: not a path or a scheme:// URL"),
+        ([{"name": "a", "feeds": ["/data/x.warc.gz"]}], "not an http(s) URL"),
     ],
 )
 def test_invalid_documents_are_refused_clearly(document: object, message: str) -> None:
@@ -55,6 +61,20 @@ def test_invalid_documents_are_refused_clearly(document: object, message: str) -
         parse_sources(document, origin="s.yaml")
     assert message in str(caught.value)
     assert str(caught.value).startswith("s.yaml")
+
+
+def test_warc_files_are_a_source_of_their_own() -> None:
+    [source] = parse_sources([{"name": "cc", "warcs": ["/data/*.warc.gz", "s3://b/{date:%Y/%m}/CC-NEWS-*.warc.gz"]}])
+    assert source.warcs == ("/data/*.warc.gz", "s3://b/{date:%Y/%m}/CC-NEWS-*.warc.gz")
+    assert source.discovery_urls() == (), "WARC locations are not hosts to fetch from"
+    [mixed] = parse_sources([{"name": "m", "feeds": "https://m.example/f", "warcs": "/w/a.warc.gz"}])
+    assert mixed.warcs == ("/w/a.warc.gz",) and mixed.discovery_urls() == ("https://m.example/f",)
+
+
+def test_a_bad_warc_location_never_shows_its_credentials() -> None:
+    with pytest.raises(ConfigError) as caught:
+        parse_sources([{"name": "a", "warcs": ["s3://AKIA:topsecret@bucket/{x"]}])
+    assert "topsecret" not in str(caught.value)
 
 
 def test_yaml_syntax_error_names_the_line(tmp_path: Path) -> None:
