@@ -51,6 +51,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--memory-scaling", action="store_true",
                         help="only measure peak memory of the pipeline at --memory-sizes, each in a fresh process")
     parser.add_argument("--memory-sizes", default="500,5000")
+    parser.add_argument("--archive-url", default=None,
+                        help="raw archive location (NEWS_PIPELINE_ARCHIVE_URL; default: a temporary directory)")
     parser.add_argument("--json", type=Path, help="also write the figures here")
     parser.add_argument("--keep-database", action="store_true", help="do not drop the throwaway database")
     parser.add_argument("--pipeline-only", action="store_true",
@@ -210,6 +212,10 @@ def _run_figures(kind: str, summary: Any, wall: float, sampler: TreeSampler, tim
         "extract_cpu_s": cpu - main_cpu, "extract_span_s": _extract_span(timings),
         "extract_wait_s": sum(timings.seconds.get(k, 0.0) for k in ("extract.submit_wait", "extract.drain_wait")),
         "store_s": sum(store_seconds.values()), "store_by_call_s": store_seconds,
+        "archive": dict(summary.archive),
+        "keep_raw_s": sum(timings.seconds.get(k, 0.0) for k in ("archive.keep", "store.known_raw_pages",
+                                                                "store.save_raw_index")),
+        "archive_read_s": timings.seconds.get("archive.read", 0.0),
         "store_articles_per_s_in_run": _rate(timings, "store.save_articles"),
     }
 
@@ -253,6 +259,24 @@ def row_counts(url: str) -> dict[str, int]:
             return {name: int(conn.execute(sa.text(sql)).scalar_one()) for name, sql in queries.items()}
     finally:
         engine.dispose()
+
+
+def raw_layer(url: str, run: dict[str, Any]) -> dict[str, Any]:
+    """Bytes per raw page in PostgreSQL (raw_pages + archive_files, with TOAST and indexes) and in WARC files,
+    and the keep-raw stage's write rate (publishing the batch files + indexing them)."""
+    engine = sa.create_engine(url)
+    try:
+        with engine.connect() as conn:
+            pages, pg_bytes, with_body = conn.execute(sa.text(
+                "SELECT count(*), pg_total_relation_size('raw_pages') + pg_total_relation_size('archive_files'),"
+                " count(*) FILTER (WHERE body IS NOT NULL) FROM raw_pages")).one()
+    finally:
+        engine.dispose()
+    archived = run["archive"]
+    keep_s = run["keep_raw_s"]
+    return {"pages": pages, "rows_with_body": with_body, "pg_bytes_per_page": pg_bytes / max(pages, 1),
+            "warc_bytes_per_page": archived["bytes"] / max(archived["records"], 1), "warc_files": archived["files"],
+            "keep_raw_s": keep_s, "keep_raw_pages_per_s": archived["records"] / keep_s if keep_s else None}
 
 
 def postgres_version(url: str) -> str:
@@ -360,11 +384,14 @@ def benchmark(args: argparse.Namespace, pipeline_only: bool = False) -> dict[str
                                "machine": machine()}
     with tempfile.TemporaryDirectory(prefix="bench-") as tmp, running_site(args, args.n) as site, \
             throwaway_database(args.database_url, keep=args.keep_database) as url:
+        os.environ["NEWS_PIPELINE_ARCHIVE_URL"] = args.archive_url or str(Path(tmp) / "archive")
+        figures["params"]["archive"] = "temporary directory" if not args.archive_url else args.archive_url
         figures["machine"]["postgresql"] = postgres_version(url)
         figures["params"]["templates"] = site.templates
         _say(f"site: {args.n} pages on {args.hosts} hosts, {args.latency * 1000:g} ms latency; running the pipeline")
         figures["ingest"] = ingest_once(args, url, site, Path(tmp))
         figures["rows"] = row_counts(url)
+        figures["raw_layer"] = raw_layer(url, figures["ingest"])
         if pipeline_only:
             return figures
         if args.reprocess:

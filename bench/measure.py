@@ -165,7 +165,7 @@ class TimedStore:
         attr = getattr(self._store, name)
         if name.startswith("_") or not callable(attr):
             return attr
-        if name == "iter_raw_pages":
+        if name in ("iter_raw_pages", "iter_raw_page_batches"):
             return self._timed_iterator(name, attr)
 
         def call(*args: Any, **kwargs: Any) -> Any:
@@ -195,8 +195,19 @@ def instrumented(timings: Timings) -> Iterator[None]:
     Done by swapping module attributes for thin subclasses/wrappers for the duration of the run.
     """
     import pipeline.run.ingest as ingest
+    import pipeline.run.reprocess as reprocess
 
     fetcher_cls, pool_cls, discover = ingest.Fetcher, ingest.ExtractorPool, ingest.discover
+    archiver_cls, load_bodies = ingest.RawArchiver, reprocess.load_bodies
+
+    class TimedArchiver(archiver_cls):  # type: ignore[misc, valid-type]
+        def keep(self, items: Any, known: Any) -> Any:  # write the batch file and publish it
+            with timings.timed("archive.keep", len(items)):
+                return super().keep(items, known)
+
+    def timed_load_bodies(storage: Any, refs: Any, **kwargs: Any) -> Any:  # reprocess: read archived records
+        with timings.timed("archive.read", len(refs)):
+            return load_bodies(storage, refs, **kwargs)
 
     class TimedFetcher(fetcher_cls):  # type: ignore[misc, valid-type]
         def fetch(self, url: str, *args: Any, **kwargs: Any) -> Any:
@@ -221,10 +232,12 @@ def instrumented(timings: Timings) -> Iterator[None]:
             return discover(*args, **kwargs)
 
     ingest.Fetcher, ingest.ExtractorPool, ingest.discover = TimedFetcher, TimedPool, timed_discover
+    ingest.RawArchiver, reprocess.load_bodies = TimedArchiver, timed_load_bodies
     try:
         yield
     finally:
         ingest.Fetcher, ingest.ExtractorPool, ingest.discover = fetcher_cls, pool_cls, discover
+        ingest.RawArchiver, reprocess.load_bodies = archiver_cls, load_bodies
 
 
 def _note_results(timings: Timings, done: list[Any]) -> None:

@@ -21,6 +21,13 @@ def print_report(f: dict[str, Any]) -> None:
           f"batch_size={run.get('batch_size')}")
     _print_run("pipeline run (run_ingest, end to end)", run)
     print("rows in the database: " + ", ".join(f"{k}={v}" for k, v in f["rows"].items()))
+    if "raw_layer" in f:
+        raw = f["raw_layer"]
+        print(f"raw layer: {raw['pages']} pages, {raw['rows_with_body']} rows holding a body; PostgreSQL "
+              f"{raw['pg_bytes_per_page'] / 1024:.2f} KiB/page (raw_pages + archive_files, TOAST and indexes), "
+              f"WARC {raw['warc_bytes_per_page'] / 1024:.1f} KiB/page in {raw['warc_files']} files "
+              f"({p.get('archive', 'temporary directory')}); keep-raw (publish + index) {raw['keep_raw_s']:.2f} s"
+              + (f" = {raw['keep_raw_pages_per_s']:,.0f} pages/s" if raw["keep_raw_pages_per_s"] else ""))
     if "reprocess" in f:
         _print_run("reprocess (run_reprocess, database -> database)", f["reprocess"])
         print("rows after reprocess: " + ", ".join(f"{k}={v}" for k, v in f["rows_after_reprocess"].items()))
@@ -96,6 +103,11 @@ def figure_rows(f: dict[str, Any]) -> list[tuple[str, str, str, str]]:
             ("rows: articles", str(f["rows"]["articles"]), f"= N ({n})", _met(f["rows"]["articles"] == n)),
             ("rows: raw_pages", str(f["rows"]["raw_pages"]), f"= N ({n})", _met(f["rows"]["raw_pages"] == n)),
             ("rows: failures", str(f["rows"]["failures"]), "", "")]
+    if "raw_layer" in f:
+        raw = f["raw_layer"]
+        rows += [("raw layer: PostgreSQL / WARC KiB per page", f"{raw['pg_bytes_per_page'] / 1024:.2f} / "
+                  f"{raw['warc_bytes_per_page'] / 1024:.1f}", "", ""),
+                 ("raw layer: keep-raw write (pages/s)", f"{raw['keep_raw_pages_per_s'] or 0:,.0f}", "", "")]
     bound = f.get("bound", {}).get("per_s")
     if "naive" in f:
         naive = f["naive"]["per_s"]
@@ -110,6 +122,10 @@ def figure_rows(f: dict[str, Any]) -> list[tuple[str, str, str, str]]:
     if "reprocess" in f:
         rate = f["reprocess"]["pages_per_s"]
         rows.append(("reprocess (pages/s)", f"{rate:.1f}", "", ""))
+        read_s = f["reprocess"].get("archive_read_s")
+        if read_s:
+            rows.append(("reprocess: reading raw pages from WARC (pages/s of read wall)",
+                         f"{f['reprocess']['pages'] / read_s:,.0f}", "", ""))
         if bound:
             rows.append(("reprocess / extraction bound", _ratio(rate, bound), f">= {TARGET_BOUND:g}x",
                          _met(_div(rate, bound) >= TARGET_BOUND)))

@@ -18,7 +18,8 @@ FIGURES = (
     "stage: store, wall in Store calls (s)", "rows: articles", "rows: raw_pages", "rows: failures",
     "naive baseline (articles/s)", "extraction bound (articles/s)", "pipeline / naive",
     "pipeline / extraction bound", "reprocess (pages/s)", "reprocess / extraction bound",
-    "store bulk save_articles (articles/s)", "machine: nproc=",
+    "store bulk save_articles (articles/s)", "machine: nproc=", "raw layer: PostgreSQL / WARC KiB per page",
+    "raw layer: keep-raw write (pages/s)", "reprocess: reading raw pages from WARC (pages/s of read wall)",
 )
 
 
@@ -44,6 +45,8 @@ def test_benchmark_prints_every_figure_and_stores_n_articles(pg_server_url: str,
     assert figures["reprocess"]["pages"] == N
     assert figures["naive"]["pages"] == 6 and figures["bound"]["pages"] == N
     assert figures["store_bulk"]["articles"] == N
+    assert figures["raw_layer"]["pages"] == N and figures["raw_layer"]["rows_with_body"] == 0
+    assert figures["ingest"]["archive"]["records"] == N and figures["raw_layer"]["warc_bytes_per_page"] > 0
 
 
 @pytest.mark.slow
