@@ -5,6 +5,6 @@ WORKDIR /opt/news-pipeline
 COPY --chown=airflow:root pyproject.toml constraints.txt README.md ./
 COPY --chown=airflow:root pipeline ./pipeline
 COPY --chown=airflow:root sql ./sql
-RUN pip install --no-cache-dir -c constraints.txt -e ".[airflow]"
+RUN pip install --no-cache-dir -c constraints.txt -e ".[airflow,s3]" && mkdir -p /opt/airflow/archive
 COPY --chown=airflow:root dags /opt/airflow/dags
 COPY --chown=airflow:root sources.example.yaml /opt/news-pipeline/sources.yaml
