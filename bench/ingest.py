@@ -11,7 +11,7 @@ import tempfile
 import time
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -53,6 +53,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--memory-sizes", default="500,5000")
     parser.add_argument("--archive-url", default=None,
                         help="raw archive location (NEWS_PIPELINE_ARCHIVE_URL; default: a temporary directory)")
+    parser.add_argument("--s3", action="store_true",
+                        help="raw archive in a bucket of moto's S3-compatible server on loopback (as bench/archive.py)")
     parser.add_argument("--json", type=Path, help="also write the figures here")
     parser.add_argument("--keep-database", action="store_true", help="do not drop the throwaway database")
     parser.add_argument("--pipeline-only", action="store_true",
@@ -383,9 +385,14 @@ def benchmark(args: argparse.Namespace, pipeline_only: bool = False) -> dict[str
                                           "pages": "synthetic" if args.synthetic else str(args.dataset)},
                                "machine": machine()}
     with tempfile.TemporaryDirectory(prefix="bench-") as tmp, running_site(args, args.n) as site, \
-            throwaway_database(args.database_url, keep=args.keep_database) as url:
-        os.environ["NEWS_PIPELINE_ARCHIVE_URL"] = args.archive_url or str(Path(tmp) / "archive")
-        figures["params"]["archive"] = "temporary directory" if not args.archive_url else args.archive_url
+            throwaway_database(args.database_url, keep=args.keep_database) as url, ExitStack() as stack:
+        archive = args.archive_url
+        if args.s3:
+            from tests.s3server import running_s3
+
+            archive = f"s3://{stack.enter_context(running_s3()).new_bucket()}/raw"
+        os.environ["NEWS_PIPELINE_ARCHIVE_URL"] = archive or str(Path(tmp) / "archive")
+        figures["params"]["archive"] = ("S3 (moto on loopback)" if args.s3 else archive) or "temporary directory"
         figures["machine"]["postgresql"] = postgres_version(url)
         figures["params"]["templates"] = site.templates
         _say(f"site: {args.n} pages on {args.hosts} hosts, {args.latency * 1000:g} ms latency; running the pipeline")

@@ -232,12 +232,12 @@ def instrumented(timings: Timings) -> Iterator[None]:
             return discover(*args, **kwargs)
 
     ingest.Fetcher, ingest.ExtractorPool, ingest.discover = TimedFetcher, TimedPool, timed_discover
-    ingest.RawArchiver, reprocess.load_bodies = TimedArchiver, timed_load_bodies
+    ingest.RawArchiver, reprocess.load_bodies, reprocess.ExtractorPool = TimedArchiver, timed_load_bodies, TimedPool
     try:
         yield
     finally:
         ingest.Fetcher, ingest.ExtractorPool, ingest.discover = fetcher_cls, pool_cls, discover
-        ingest.RawArchiver, reprocess.load_bodies = archiver_cls, load_bodies
+        ingest.RawArchiver, reprocess.load_bodies, reprocess.ExtractorPool = archiver_cls, load_bodies, pool_cls
 
 
 def _note_results(timings: Timings, done: list[Any]) -> None:
