@@ -108,8 +108,10 @@ class RunSummary:
                      f"{self.total('stored'):>8}{self.total('duplicates'):>10}{self.total('unchanged'):>10}"
                      f"{self.total('failed'):>8}")
         if self.archive["files"]:
-            lines.append(f"raw pages archived: {self.archive['records']} WARC records in {self.archive['files']} "
-                         f"files ({self.archive['bytes'] / 2**20:.1f} MiB)")
+            size = self.archive["bytes"]
+            shown = f"{size / 2**20:.1f} MiB" if size >= 2**20 else f"{size / 1024:.0f} KiB"
+            lines.append(f"raw pages archived: {self.archive['records']} WARC records, "
+                         f"{self.archive['files']} file(s), {shown}")
         reasons = self.failures_by_reason()
         if reasons:
             lines.append("failed by reason: " + ", ".join(f"{r}={n}" for r, n in reasons.most_common()))
