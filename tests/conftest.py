@@ -20,11 +20,14 @@ FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Tiers by what a test needs, so selections stay explicit and stable (`make test-fast`):
-    `db` for every test that reaches PostgreSQL (directly or through another fixture), `airflow`
-    for the DAG tests."""
+    `db` for every test that reaches PostgreSQL (directly or through another fixture), `slow` for those
+    that need the S3-compatible server (a child process), `airflow` for the DAG tests."""
     for item in items:
         if "pg_server_url" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.db)
+        params = getattr(getattr(item, "callspec", None), "params", {})
+        if "s3_server" in getattr(item, "fixturenames", ()) or "s3" in params.values():
+            item.add_marker(pytest.mark.slow)  # moto's S3-compatible server runs in a child process
         if "dags" in item.path.relative_to(REPO).parts[:2]:
             item.add_marker(pytest.mark.airflow)
 

@@ -115,6 +115,7 @@ def test_an_airflow_connection_supplies_endpoint_and_credentials(tmp_path: Path,
     assert scrubbed == "x *** y" and SECRET_KEY not in done.stderr
 
 
+@pytest.mark.slow  # the S3 client retries a refused connection for seconds
 def test_an_unreachable_endpoint_is_archive_unavailable_and_masked(tmp_path: Path,
                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", SECRET_KEY)

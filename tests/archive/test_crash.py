@@ -117,6 +117,7 @@ def test_killed_after_publishing_before_indexing_the_file_is_unreferenced_and_ha
     assert len(report.unreferenced_files) == 1 and len(report.unreferenced_records) == 0  # whole file unreferenced
 
 
+@pytest.mark.slow  # the S3 client retries a refused connection for seconds
 def test_an_object_store_outage_fails_the_batch_clearly_without_secrets(tmp_path: Path) -> None:
     server = S3Server()
     server.start()
