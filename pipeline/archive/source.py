@@ -30,9 +30,10 @@ PAGE_TYPES = frozenset({"text/html", "application/xhtml+xml", "text/plain", ""})
 GLOB_CHARS = frozenset("*?[")
 READ_BLOCK = 8 * 1024 * 1024
 # Reading pages by their records: neighbours in one file closer than MERGE_GAP are fetched with one ranged
-# read of at most MAX_SPAN bytes; READ_WORKERS spans are read at a time, so memory stays bounded.
+# read of at most MAX_SPAN bytes; READ_WORKERS spans are read at a time and one more is held, so at most
+# ~5 x 2 MiB of compressed records (~50 MB of pages) are in memory whatever the size of the files.
 MERGE_GAP = 64 * 1024
-MAX_SPAN = 8 * 1024 * 1024
+MAX_SPAN = 2 * 1024 * 1024
 READ_WORKERS = 4
 
 T = TypeVar("T")

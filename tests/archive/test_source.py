@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import io
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -13,7 +14,7 @@ import pytest
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
-from pipeline.archive import WarcFiles, WarcPage, WarcProblem, read_record, validate_warc_locations
+from pipeline.archive import WarcFiles, WarcPage, WarcProblem, WarcRecord, read_record, validate_warc_locations
 from pipeline.archive.source import expand_dates
 from pipeline.archive.storage import ArchiveStorage
 from pipeline.errors import ConfigError
@@ -170,3 +171,43 @@ def test_bad_warcs_entries_are_config_errors(value: object, message: str) -> Non
     with pytest.raises(ConfigError, match=message) as raised:
         validate_warc_locations(value, "src")
     assert ":pw@" not in str(raised.value)
+
+
+@pytest.mark.parametrize("where", ["local", "s3"])
+def test_index_then_read_by_offset_gives_the_pages_of_a_scan(tmp_path: Path, where: str,
+                                                            request: pytest.FixtureRequest,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """What an ingest run does: headers first (no payload read), then only the records it needs, by offset."""
+    for name in ("a.warc.gz", "b.warc.gz"):
+        cc_news_file(tmp_path / name)
+    location = str(tmp_path / "*.warc.gz")
+    if where == "s3":
+        bucket = request.getfixturevalue("s3_server").new_bucket()
+        for name in ("a.warc.gz", "b.warc.gz"):
+            fsspec.filesystem("s3").put_file(str(tmp_path / name), f"{bucket}/cc/{name}")
+        location = f"s3://{bucket}/cc/*.warc.gz"
+    scanned, _, _ = scan([location])
+    files = WarcFiles([location], max_bytes=4096)
+    found = [item for item in files.index(DAY) if isinstance(item, WarcRecord)]
+    assert len(found) == 10  # 3 pages per file, and the huge and brotli records: found without reading payloads
+    assert [(r.url, r.date, r.location) for r in found if r.location in {p.origin for p in scanned}] == [
+        (p.page.url, p.page.fetched_at, p.origin) for p in scanned]
+    monkeypatch.setattr("pipeline.archive.source.MAX_SPAN", 600)  # a span per record or two: order still kept
+    wanted = list(reversed(found))
+    read = dict(files.read_pages([r.location for r in wanted], workers=2))
+    pages = {wanted[i].url: page for i, page in read.items() if not isinstance(page, WarcProblem)}
+    problems = {wanted[i].url: page.reason for i, page in read.items() if isinstance(page, WarcProblem)}
+    assert sorted(read) == list(range(len(wanted)))
+    assert {url: p.body for url, p in pages.items()} == {p.page.url: p.page.body for p in scanned}
+    assert problems == {"https://daily.example/huge": "too_large", "https://daily.example/brotli": "decode_error"}
+
+
+def test_reading_a_record_that_is_gone_or_misplaced_is_that_page_s_problem(tmp_path: Path) -> None:
+    cc_news_file(tmp_path / "a.warc.gz")
+    files = WarcFiles([str(tmp_path / "a.warc.gz")], max_bytes=4096)
+    first = next(item for item in files.index(DAY) if isinstance(item, WarcRecord))
+    shifted = replace(first.location, offset=first.location.offset + 7)
+    gone = replace(first.location, file=first.location.file.replace("a.warc.gz", "gone.warc.gz"))
+    got = dict(files.read_pages([first.location, shifted, gone]))
+    assert got[0].body == ARTICLE % 1  # type: ignore[union-attr]
+    assert (got[1].reason, got[2].reason) == ("bad_warc", "warc_missing")  # type: ignore[union-attr]
