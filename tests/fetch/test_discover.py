@@ -9,8 +9,8 @@ import pytest
 from pipeline.discover import Discovery, discover_source, parse_date, record_validators
 from pipeline.fetch import Fetcher
 from pipeline.models import CacheEntry, MemoryHttpCache, Source, Window
+from pipeline.newssite import Response, Site, gzipped
 from pipeline.settings import Settings
-from tests.sitekit import Response, Site, gzipped
 
 from .helpers import RSS_TYPE, XML_TYPE, atom, fast_settings, news_sitemap, rfc822, rss, sitemap_index, urlset
 

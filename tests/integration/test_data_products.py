@@ -9,8 +9,7 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from pipeline.cli import main
-from tests.newsite import rss
-from tests.sitekit import Response, Site
+from pipeline.newssite import Response, Site, rss
 
 DAY = datetime(2026, 11, 5, tzinfo=timezone.utc)
 WIRE = [
