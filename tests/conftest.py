@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 import uuid
 from pathlib import Path
 from typing import Callable, Iterator
@@ -21,19 +23,32 @@ def _allow_loopback() -> None:
     os.environ["NEWS_PIPELINE_ALLOW_PRIVATE_NETWORKS"] = "1"
 
 
-def _server_url() -> str:
-    """TEST_DATABASE_URL when set, else an embedded PostgreSQL for the session."""
+@pytest.fixture(scope="session")
+def pg_server_url() -> Iterator[str]:
+    """TEST_DATABASE_URL when set, else an embedded PostgreSQL of this test session, stopped at its end.
+
+    The embedded server lives in a fresh per-run directory (NEWS_PIPELINE_TEST_DATA to choose one), so
+    users and concurrent runs never share or block each other's server.
+    """
     url = os.environ.get("TEST_DATABASE_URL")
     if url:
-        return url
-    from pipeline.embedded import embedded_database_url
+        yield url
+        return
+    from pipeline.embedded import embedded_database_url, running_postmaster, stop_embedded
 
-    return embedded_database_url(Path(os.environ.get("NEWS_PIPELINE_TEST_DATA", "/tmp/news-pipeline-test-pg")))
-
-
-@pytest.fixture(scope="session")
-def pg_server_url() -> str:
-    return _server_url()
+    chosen = os.environ.get("NEWS_PIPELINE_TEST_DATA")
+    parent = Path(chosen).parent if chosen else Path(tempfile.mkdtemp(prefix="news-pipeline-test-"))
+    parent.mkdir(parents=True, exist_ok=True)
+    parent.chmod(parent.stat().st_mode | 0o711)  # as root the server runs as user pgserver: let it in
+    data_dir = Path(chosen) if chosen else parent / "pg"
+    was_running = running_postmaster(data_dir) is not None
+    try:
+        yield embedded_database_url(data_dir)
+    finally:
+        if not was_running:
+            stop_embedded(data_dir)
+        if not chosen:
+            shutil.rmtree(parent, ignore_errors=True)
 
 
 class Databases:
