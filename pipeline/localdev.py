@@ -1,4 +1,4 @@
-"""Local-development helpers for `make up`: database environment for Airflow, stop the embedded server."""
+"""Local-development helpers for `make up`: database environment, waiting for servers, stopping the embedded one."""
 
 from __future__ import annotations
 
@@ -42,6 +42,33 @@ def stop(settings: Settings) -> str:
     return f"embedded PostgreSQL stopped (pid {pid}, data in {pgdata})" if pid else "embedded PostgreSQL not running"
 
 
+def wait_for_http(urls: list[str], timeout: float, watched_pid: int | None = None) -> str | None:
+    """Wait until every URL answers 2xx (each in turn); None when all do, else why not (timeout, process died)."""
+    import os
+    import time
+    import urllib.error
+    import urllib.request
+
+    deadline = time.monotonic() + timeout
+    for url in urls:
+        while True:
+            try:
+                with urllib.request.urlopen(url, timeout=10) as response:  # noqa: S310 - loopback URLs
+                    if 200 <= response.status < 300:
+                        break
+            except (urllib.error.URLError, OSError):
+                pass
+            if watched_pid is not None:
+                try:
+                    os.kill(watched_pid, 0)
+                except ProcessLookupError:
+                    return f"process {watched_pid} exited before {url} answered"
+            if time.monotonic() > deadline:
+                return f"{url} did not answer within {timeout:.0f}s"
+            time.sleep(0.5)
+    return None
+
+
 def main(argv: list[str]) -> int:
     try:
         settings = Settings.from_env()
@@ -52,10 +79,15 @@ def main(argv: list[str]) -> int:
         if argv[:1] == ["stop"]:
             print(stop(settings), file=sys.stderr)
             return 0
+        if argv[:1] == ["wait-http"] and len(argv) >= 4:  # wait-http TIMEOUT PID URL...
+            problem = wait_for_http(argv[3:], float(argv[1]), int(argv[2]) or None)
+            if problem:
+                print(f"news-pipeline: {problem}", file=sys.stderr)
+            return 1 if problem else 0
     except PipelineError as exc:
         print(f"news-pipeline: {exc}", file=sys.stderr)
         return 1
-    print("usage: python -m pipeline.localdev env|stop", file=sys.stderr)
+    print("usage: python -m pipeline.localdev env | stop | wait-http TIMEOUT PID URL...", file=sys.stderr)
     return 2
 
 
