@@ -741,7 +741,7 @@ class _ClusterPlan:
         """Join the cluster of the most similar candidate whose every member the article is alike."""
         for match in matches:
             cluster = self.cluster_of.get(match.candidate)
-            others = [m for m in self.members.get(cluster, []) if m != match.candidate] if cluster else []
+            others = [m for m in self.members.get(cluster, []) if m != match.candidate] if cluster is not None else []
             if all(self._alike(signature, other) for other in others):
                 self.join(article_id, match)
                 return

@@ -23,6 +23,27 @@ def _allow_loopback() -> None:
     os.environ["NEWS_PIPELINE_ALLOW_PRIVATE_NETWORKS"] = "1"
 
 
+def server_parent_dir() -> Path:
+    """A fresh directory to hold an embedded server's data dir.
+
+    Traversable by others (0711) because as root the server runs as user pgserver; pytest's tmp_path
+    (0700, shared by every root session on the machine) is not.
+    """
+    parent = Path(tempfile.mkdtemp(prefix="news-pipeline-test-"))
+    parent.chmod(0o711)
+    return parent
+
+
+@pytest.fixture
+def embedded_data_dir() -> Iterator[Path]:
+    """A data dir for a test's own embedded server (the test stops it), removed afterwards."""
+    parent = server_parent_dir()
+    try:
+        yield parent / "pg"
+    finally:
+        shutil.rmtree(parent, ignore_errors=True)
+
+
 @pytest.fixture(scope="session")
 def pg_server_url() -> Iterator[str]:
     """TEST_DATABASE_URL when set, else an embedded PostgreSQL of this test session, stopped at its end.
@@ -37,9 +58,9 @@ def pg_server_url() -> Iterator[str]:
     from pipeline.embedded import embedded_database_url, running_postmaster, stop_embedded
 
     chosen = os.environ.get("NEWS_PIPELINE_TEST_DATA")
-    parent = Path(chosen).parent if chosen else Path(tempfile.mkdtemp(prefix="news-pipeline-test-"))
+    parent = Path(chosen).parent if chosen else server_parent_dir()
     parent.mkdir(parents=True, exist_ok=True)
-    parent.chmod(parent.stat().st_mode | 0o711)  # as root the server runs as user pgserver: let it in
+    parent.chmod(parent.stat().st_mode | 0o711)
     data_dir = Path(chosen) if chosen else parent / "pg"
     was_running = running_postmaster(data_dir) is not None
     try:
