@@ -125,14 +125,17 @@ def _blocks(tag: str, first: int, last: int) -> str:
 def _chain(tag: str) -> dict[str, str]:
     """Bodies A, B, C of shifted blocks whose estimated similarities make the chain (the test's premise).
 
-    MinHash estimates scatter around the true Jaccard (0.6, 0.6, 0.33 here): try salts until they hold.
+    MinHash estimates scatter around the true Jaccard (0.6, 0.6, 0.33 here), and LSH finds a pair as
+    candidates only when they share a band key: try salts until both hold.
     """
     for salt in range(100):
         bodies = {k: _blocks(f"{tag}s{salt}", first, first + 11) for k, first in (("a", 0), ("b", 3), ("c", 6))}
         sig = {k: dedup.signature(v) for k, v in bodies.items()}
+        keys = {k: set(dedup.band_keys(s)) for k, s in sig.items()}
         if (dedup.similarity(sig["a"], sig["b"]) >= dedup.THRESHOLD + 0.05
                 and dedup.similarity(sig["b"], sig["c"]) >= dedup.THRESHOLD + 0.05
-                and dedup.similarity(sig["a"], sig["c"]) < dedup.THRESHOLD - 0.1):
+                and dedup.similarity(sig["a"], sig["c"]) < dedup.THRESHOLD - 0.1
+                and keys["a"] & keys["b"] and keys["b"] & keys["c"]):  # LSH finds both links of the chain
             return bodies
     raise AssertionError("no salt gives the chain A~B~C with A and C unlike")
 
