@@ -1,5 +1,5 @@
 # The two quick-start commands: `make up` (the main job) and `make test` (the whole test suite).
-.PHONY: up airflow test ingest-demo bootstrap lint eval bench newcomer-check
+.PHONY: up airflow test test-fast ingest-demo bootstrap lint eval bench newcomer-check
 
 up:            ## Airflow with the news DAGs unpaused, embedded PostgreSQL, offline demo site; Ctrl-C stops it all
 	scripts/up
@@ -24,6 +24,9 @@ eval: bootstrap ## score extraction on ../shared/datasets/article-extraction-dev
 
 bench: bootstrap ## throughput benchmark (see README, Benchmarks)
 	.venv/bin/python bench/ingest.py --dataset ../shared/datasets/article-extraction-dev
+
+test-fast: bootstrap ## pure and unit tests: no database, no Airflow, no worker processes (well under a minute)
+	.venv/bin/python -m pytest -q -m "not db and not airflow and not slow"
 
 newcomer-check: ## a fresh clone through make up, a backfill, psql, Ctrl-C; as root also as a throwaway user
 	scripts/newcomer-check

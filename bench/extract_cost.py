@@ -13,7 +13,7 @@ import trafilatura
 
 from pipeline.charset import decode_html
 from pipeline.errors import ExtractError
-from pipeline.process import process_raw
+from pipeline.extract.process import process_raw
 
 DEFAULT_PAGES = (
     Path(__file__).resolve().parents[2] / "shared" / "datasets" / "article-extraction-dev" / "html"
@@ -40,7 +40,7 @@ def trafilatura_with_metadata(body: bytes) -> None:
 
 def ours(body: bytes) -> None:
     try:
-        process_raw(body, None, "https://example.org/article", time_limit=None)
+        process_raw(body, None, "https://example.org/article")
     except ExtractError:
         pass
 

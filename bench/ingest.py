@@ -127,7 +127,7 @@ def write_sources(path: Path, site: SiteHandle, args: argparse.Namespace) -> Pat
 
 def ingest_once(args: argparse.Namespace, url: str, site: SiteHandle, workdir: Path) -> dict[str, Any]:
     """run_ingest over the site into `url`, measured from outside; the figures of the run."""
-    from pipeline.ingest import run_ingest
+    from pipeline.run.ingest import run_ingest
     from pipeline.settings import Settings
     from pipeline.sources import load_sources
     from pipeline.store import Store
@@ -154,7 +154,7 @@ def ingest_once(args: argparse.Namespace, url: str, site: SiteHandle, workdir: P
 
 def reprocess_once(url: str, site: SiteHandle) -> dict[str, Any]:
     """run_reprocess of the window from the stored raw pages (database -> database)."""
-    from pipeline.ingest import run_reprocess
+    from pipeline.run.reprocess import run_reprocess
     from pipeline.settings import Settings
     from pipeline.store import Store
 
@@ -227,10 +227,10 @@ def _rate(timings: Timings, name: str) -> float | None:
 def _effective_politeness(settings: Any, sources: list[Any], site: SiteHandle) -> str:
     """What the Fetcher resolves for the first host: proves the sources file's politeness is applied."""
     from pipeline.fetch import Fetcher
-    from pipeline.ingest import politeness_by_host
+    from pipeline.run.ingest import politeness_by_host
     from pipeline.urls import host_of
 
-    with Fetcher(settings, politeness_by_host(sources, settings)) as fetcher:
+    with Fetcher(settings, politeness_by_host(sources)) as fetcher:
         rule = fetcher.politeness_for(host_of(site.base(0) + "/"))
     return f"min_delay={rule.min_delay:g}s max_connections={rule.max_connections} per host"
 
@@ -312,8 +312,7 @@ def _save_in_batches(server_url: str, items: list[Any], batch: int, alter: str |
 
 
 def _stored_articles(url: str) -> list[Any]:
-    from pipeline.models import ExtractedArticle
-    from pipeline.store import ArticleInput
+    from pipeline.models import ArticleInput, ExtractedArticle
 
     engine = sa.create_engine(url)
     try:

@@ -194,11 +194,9 @@ def instrumented(timings: Timings) -> Iterator[None]:
 
     Done by swapping module attributes for thin subclasses/wrappers for the duration of the run.
     """
-    import pipeline.fetch
-    import pipeline.ingest
+    import pipeline.run.ingest as ingest
 
-    fetcher_cls, pool_cls, discover = pipeline.fetch.Fetcher, pipeline.ingest.ExtractorPool, \
-        pipeline.ingest.discover_targets
+    fetcher_cls, pool_cls, discover = ingest.Fetcher, ingest.ExtractorPool, ingest.discover
 
     class TimedFetcher(fetcher_cls):  # type: ignore[misc, valid-type]
         def fetch(self, url: str, *args: Any, **kwargs: Any) -> Any:
@@ -222,13 +220,11 @@ def instrumented(timings: Timings) -> Iterator[None]:
         with timings.timed("discover"):
             return discover(*args, **kwargs)
 
-    pipeline.fetch.Fetcher, pipeline.ingest.ExtractorPool = TimedFetcher, TimedPool
-    pipeline.ingest.discover_targets = timed_discover
+    ingest.Fetcher, ingest.ExtractorPool, ingest.discover = TimedFetcher, TimedPool, timed_discover
     try:
         yield
     finally:
-        pipeline.fetch.Fetcher, pipeline.ingest.ExtractorPool = fetcher_cls, pool_cls
-        pipeline.ingest.discover_targets = discover
+        ingest.Fetcher, ingest.ExtractorPool, ingest.discover = fetcher_cls, pool_cls, discover
 
 
 def _note_results(timings: Timings, done: list[Any]) -> None:

@@ -15,8 +15,11 @@ import sqlalchemy as sa
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from pipeline import dedup  # noqa: E402
-from pipeline.models import ExtractedArticle  # noqa: E402
-from pipeline.store import ArticleInput, Store  # noqa: E402
+from pipeline.models import (
+    ArticleInput,  # noqa: E402
+    ExtractedArticle,  # noqa: E402
+)
+from pipeline.store import Store  # noqa: E402
 
 COUNT = int(os.environ.get("BENCH_ARTICLES", "5000"))
 BATCH = int(os.environ.get("BENCH_BATCH", "500"))

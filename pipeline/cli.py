@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import gzip
 import json
 import logging
@@ -14,7 +15,7 @@ from typing import Any, TextIO
 
 from pipeline import __version__
 from pipeline.errors import ConfigError, DatabaseUnavailable, PipelineError
-from pipeline.models import PageHints, Window
+from pipeline.models import CleaningRules, ExtractedArticle, ExtractionJob, Failure, Outcome, PageHints, Window
 from pipeline.settings import Settings
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -150,21 +151,38 @@ def window_from_args(args: argparse.Namespace) -> Window | None:
 
 
 def cmd_extract(args: argparse.Namespace) -> int:
-    from pipeline.process import process_raw
+    """Extract every input through the extraction pool (so the time limit holds); print in input order."""
+    from pipeline.run.workers import ExtractorPool
 
     settings = Settings.from_env()
-    status = EXIT_OK
-    for given in args.inputs:
+    lines: list[dict[str, Any] | None] = [None] * len(args.inputs)
+    jobs: dict[int, tuple[int, ExtractionJob]] = {}
+    for index, given in enumerate(args.inputs):
         try:
             body, content_type, url, fetched_at = _read_input(given, args.url, settings)
-            article = process_raw(body, content_type, url, hints=PageHints(fetched_at=fetched_at),
-                                  time_limit=settings.extract_timeout)
-            _print_json({"input": given, **article_json(article)}, sys.stdout)
         except PipelineError as exc:
-            status = EXIT_FAILED
-            _print_json({"input": given, "error": exc.reason, "detail": str(exc)}, sys.stdout)
-            print(f"news-pipeline: {given}: {exc}", file=sys.stderr)
-    return status
+            lines[index] = {"input": given, "error": exc.reason, "detail": str(exc)}
+            continue
+        job = ExtractionJob(given, "cli", None, fetched_at or datetime.now(UTC), url, body, content_type or "",
+                            CleaningRules(), PageHints(fetched_at=fetched_at))
+        jobs[id(job)] = (index, job)
+    if jobs:
+        workers = min(len(jobs), settings.resolved_extract_workers)
+        with ExtractorPool(settings.with_(extract_workers=workers)) as pool:
+            for job, outcome in pool.map(job for _, job in jobs.values()):
+                lines[jobs[id(job)][0]] = _extract_line(job.url, outcome)
+    for line in lines:
+        assert line is not None
+        _print_json(line, sys.stdout)
+        if "error" in line:
+            print(f"news-pipeline: {line['input']}: {line['detail']}", file=sys.stderr)
+    return EXIT_FAILED if any("error" in line for line in lines if line) else EXIT_OK
+
+
+def _extract_line(given: str, outcome: Outcome) -> dict[str, Any]:
+    if isinstance(outcome, Failure):
+        return {"input": given, "error": outcome.reason, "detail": outcome.detail}
+    return {"input": given, **article_json(outcome.article)}
 
 
 def _read_input(given: str, url: str | None, settings: Settings) -> tuple[bytes, str | None, str, datetime | None]:
@@ -184,49 +202,34 @@ def _read_input(given: str, url: str | None, settings: Settings) -> tuple[bytes,
     return data, None, url or path.resolve().as_uri(), None
 
 
-def article_json(article: Any) -> dict[str, Any]:
-    """The public JSON shape of an article."""
-    return {
-        "url": article.canonical_url or article.url,
-        "title": article.title,
-        "body": article.body,
-        "published_at": article.published_at.isoformat() if article.published_at else None,
-        "date_signal": article.date_signal,
-        "authors": list(article.authors),
-        "language": article.language,
-        "word_count": article.word_count,
-        "extractor_version": article.extractor_version,
-        "method": article.method,
-    }
+def article_json(article: ExtractedArticle) -> dict[str, Any]:
+    """The public JSON shape of an article: every field of `ExtractedArticle`, keyed by its canonical URL."""
+    fields = {f.name: getattr(article, f.name) for f in dataclasses.fields(article) if f.name != "canonical_url"}
+    fields["url"] = article.canonical_url or article.url
+    fields["published_at"] = article.published_at.isoformat() if article.published_at else None
+    fields["authors"] = list(article.authors)
+    return {**fields, "word_count": article.word_count}
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from pipeline.ingest import run_ingest
+    from pipeline.run import assembly
 
     settings = Settings.from_env(sources_path=args.sources, refetch=args.refetch or None)
     window = window_from_args(args)
-    sources = _load_selected_sources(settings, args.source_names)
-    with _open_store(settings) as store:
-        with _progress_bar() as progress:
-            summary = run_ingest(settings, sources, window, store, conditional=not args.backfill, progress=progress)
+    with _progress_bar() as progress:
+        summary = assembly.ingest(settings, window, args.source_names, backfill=args.backfill, progress=progress)
     _print_summary(summary, args.json)
     return EXIT_OK
 
 
 def cmd_reprocess(args: argparse.Namespace) -> int:
-    from pipeline.ingest import run_reprocess
-    from pipeline.sources import load_sources, select_sources
+    from pipeline.run import assembly
 
     settings = Settings.from_env(sources_path=args.sources)
     window = window_from_args(args)
     assert window is not None
-    configured = load_sources(settings.sources_path) if settings.sources_path else []
-    if args.source_names and configured:
-        select_sources(configured, args.source_names)
-    with _open_store(settings) as store:
-        with _progress_bar() as progress:
-            summary = run_reprocess(settings, window, store, source_names=args.source_names,
-                                    sources=configured, progress=progress)
+    with _progress_bar() as progress:
+        summary = assembly.reprocess(settings, window, args.source_names, progress=progress)
     _print_summary(summary, args.json)
     return EXIT_OK
 
@@ -238,8 +241,10 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 
 def cmd_db_upgrade(args: argparse.Namespace) -> int:
+    from pipeline.run.assembly import open_store
+
     settings = Settings.from_env()
-    with _open_store(settings, upgrade=False) as store:
+    with open_store(settings, upgrade=False) as store:
         applied = store.upgrade()
     print("applied: " + ", ".join(applied) if applied else "database is up to date")
     return EXIT_OK
@@ -258,33 +263,6 @@ def cmd_demo_site(args: argparse.Namespace) -> int:
 
     serve_demo_site(args.port, args.write_sources, args.write_info)
     return EXIT_OK
-
-
-def _load_selected_sources(settings: Settings, names: list[str] | None) -> list[Any]:
-    from pipeline.sources import load_sources, select_sources
-
-    if settings.sources_path is None:
-        raise ConfigError("no sources file: pass --sources FILE or set NEWS_PIPELINE_SOURCES")
-    return select_sources(load_sources(settings.sources_path), names)
-
-
-class _open_store:
-    """Open the configured (or embedded) database and apply migrations."""
-
-    def __init__(self, settings: Settings, upgrade: bool = True) -> None:
-        self.settings, self.upgrade = settings, upgrade
-
-    def __enter__(self) -> Any:
-        from pipeline.embedded import resolve_database_url
-        from pipeline.store import Store
-
-        self.store = Store.open(resolve_database_url(self.settings))
-        if self.upgrade:
-            self.store.upgrade()
-        return self.store
-
-    def __exit__(self, *exc: object) -> None:
-        self.store.close()
 
 
 class _progress_bar:

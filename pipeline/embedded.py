@@ -24,6 +24,8 @@ def embedded_database_url(data_dir: Path) -> str:
     Under root, pgserver runs the server as a dedicated system user `pgserver`; as a normal user it
     runs as that user. The URL points at the `news_pipeline` database, created on first use.
     """
+    from pipeline.store import create_database
+
     server_uri = _start_server(Path(data_dir))
     create_database(server_uri, DATABASE_NAME)
     return server_uri.replace("/postgres?", f"/{DATABASE_NAME}?", 1)
@@ -68,26 +70,6 @@ def _ensure_runtime_dir() -> None:
         Path(current).chmod(0o700)  # platformdirs ignores a runtime dir that is not private
         os.environ["XDG_RUNTIME_DIR"] = current
     (Path(current) / "python_PostgresServer").mkdir(mode=0o755, exist_ok=True)
-
-
-def create_database(server_url: str, name: str) -> None:
-    """Create database `name` on the server of `server_url` unless it exists (safe against a concurrent create)."""
-    import sqlalchemy as sa
-
-    engine = sa.create_engine(server_url, isolation_level="AUTOCOMMIT")
-    try:
-        with engine.connect() as conn:
-            if conn.execute(sa.text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}).scalar():
-                return
-            try:
-                conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-            except sa.exc.ProgrammingError as exc:  # created concurrently by another process
-                if "already exists" not in str(exc):
-                    raise
-    except sa.exc.SQLAlchemyError as exc:
-        raise DatabaseUnavailable(f"cannot create database {name}: {type(exc).__name__}") from None
-    finally:
-        engine.dispose()
 
 
 def running_postmaster(data_dir: Path) -> int | None:

@@ -1,12 +1,64 @@
-"""Typed error hierarchy: per-URL errors are recorded, systemic ones raise."""
+"""Typed error hierarchy and the failure reason codes: per-URL errors are recorded, systemic ones raise."""
 
 from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Reason(StrEnum):
+    """Every short machine reason a failure or error carries (`failures.reason`), besides `http_NNN`."""
+
+    ERROR = "error"
+    CONFIG = "config"
+    FETCH = "fetch"
+    EXTRACT = "extract"
+    STORE = "store"
+    DATABASE_UNAVAILABLE = "database_unavailable"
+    SYSTEMIC = "systemic"
+    # fetching
+    TIMEOUT = "timeout"
+    CONNECTION_ERROR = "connection_error"
+    TRUNCATED = "truncated"
+    DNS_ERROR = "dns_error"
+    TLS_ERROR = "tls_error"
+    DECODE_ERROR = "decode_error"
+    INVALID_URL = "invalid_url"
+    UNSAFE_URL = "unsafe_url"
+    TOO_LARGE = "too_large"
+    NOT_HTML = "not_html"
+    BAD_CONTENT_TYPE = "bad_content_type"
+    TOO_MANY_REDIRECTS = "too_many_redirects"
+    ROBOTS_DISALLOWED = "robots_disallowed"
+    ROBOTS_UNAVAILABLE = "robots_unavailable"
+    FETCH_BUG = "fetch_bug"
+    # discovery
+    PARSE_ERROR = "parse_error"
+    UNSAFE_XML = "unsafe_xml"
+    SITEMAP_LIMIT = "sitemap_limit"
+    SITEMAP_DEPTH = "sitemap_depth"
+    # extraction
+    EMPTY_BODY = "empty_body"
+    BAD_RULE = "bad_rule"
+    EXTRACTOR_ERROR = "extractor_error"
+    EXTRACTOR_CRASHED = "extractor_crashed"
+    WORKER_CRASHED = "worker_crashed"
+
+
+def http_reason(status: int) -> str:
+    """The reason of a final HTTP error status: `http_404`, `http_503`..."""
+    return f"http_{status}"
+
+
+def status_of_reason(reason: str) -> int | None:
+    """The HTTP status of an `http_NNN` reason, else None."""
+    code = reason.removeprefix("http_")
+    return int(code) if code != reason and code.isdigit() else None
 
 
 class PipelineError(Exception):
     """Base of every error the pipeline raises on purpose."""
 
-    reason: str = "error"
+    reason: str = Reason.ERROR
 
     def __init__(self, message: str, *, reason: str | None = None) -> None:
         super().__init__(message)
@@ -17,40 +69,34 @@ class PipelineError(Exception):
 class ConfigError(PipelineError):
     """Invalid settings, sources file, CLI arguments or DAG parameters."""
 
-    reason = "config"
+    reason = Reason.CONFIG
 
 
 class FetchError(PipelineError):
     """One URL could not be fetched (status, timeout, size cap, robots, unsafe address...)."""
 
-    reason = "fetch"
-
-
-class DiscoverError(PipelineError):
-    """A feed, sitemap or robots.txt could not be read or parsed."""
-
-    reason = "discover"
+    reason = Reason.FETCH
 
 
 class ExtractError(PipelineError):
     """A page gave no usable article (empty, not HTML, timed out...)."""
 
-    reason = "extract"
+    reason = Reason.EXTRACT
 
 
 class StoreError(PipelineError):
     """Writing to or reading from the articles database failed."""
 
-    reason = "store"
+    reason = Reason.STORE
 
 
 class DatabaseUnavailable(StoreError):
     """The articles database cannot be reached: systemic, the run must fail and retry."""
 
-    reason = "database_unavailable"
+    reason = Reason.DATABASE_UNAVAILABLE
 
 
 class SystemicFailure(PipelineError):
     """Too many failures for the run to be trusted (every fetch failing, threshold passed)."""
 
-    reason = "systemic"
+    reason = Reason.SYSTEMIC

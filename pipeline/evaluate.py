@@ -4,19 +4,20 @@ from __future__ import annotations
 
 import gzip
 import json
-import os
 import re
 from collections import Counter
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TextIO
 
-from pipeline.errors import ConfigError, ExtractError
-from pipeline.process import DEFAULT_TIME_LIMIT, process_raw
+from pipeline.errors import ConfigError
+from pipeline.models import CleaningRules, ExtractionJob, Failure, PageHints
+from pipeline.settings import Settings
 
 _WORD = re.compile(r"\w+")
 _N = 4
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)  # pages of a dataset have no fetch time
 
 
 # --- the article-extraction-benchmark metric -----------------------------------------------------
@@ -118,27 +119,28 @@ def page_bytes(pages: Path, page_id: str) -> bytes | None:
     return None
 
 
-def predict(job: tuple[str, str, bytes | None]) -> Prediction:
-    """Run `process_raw` (the ingestion path) on one page; errors become empty predictions."""
-    page_id, url, body = job
-    if body is None:
-        return Prediction(page_id, url, "", error="missing page file")
-    try:
-        article = process_raw(body, None, url, time_limit=DEFAULT_TIME_LIMIT)
-    except ExtractError as exc:
-        return Prediction(page_id, url, "", error=f"{exc.reason}: {exc}"[:200])
-    return Prediction(page_id, url, article.body, article.method)
-
-
 def predict_all(pages: Path, truth: dict[str, dict], workers: int = 0) -> list[Prediction]:
-    jobs = [
-        (page_id, str(item.get("url", "")), page_bytes(pages, page_id)) for page_id, item in truth.items()
-    ]
-    count = workers or (os.cpu_count() or 1)
-    if count <= 1:
-        return [predict(job) for job in jobs]
-    with ProcessPoolExecutor(max_workers=count) as pool:
-        return list(pool.map(predict, jobs, chunksize=4))
+    """Run the ingestion path (the extraction pool, with its time limit) on every page of the set."""
+    from pipeline.run.workers import ExtractorPool
+
+    predictions: list[Prediction] = []
+    jobs: list[ExtractionJob] = []
+    for page_id, item in truth.items():
+        url, body = str(item.get("url", "")), page_bytes(pages, page_id)
+        if body is None:
+            predictions.append(Prediction(page_id, url, "", error="missing page file"))
+        else:
+            jobs.append(ExtractionJob(page_id, "eval", None, _EPOCH, url, body, "", CleaningRules(), PageHints()))
+    urls = {job.url: job.final_url for job in jobs}
+    with ExtractorPool(Settings.from_env(extract_workers=workers or None)) as pool:
+        for job, outcome in pool.map(jobs):
+            if isinstance(outcome, Failure):
+                error = f"{outcome.reason}: {outcome.detail}"[:200]
+                predictions.append(Prediction(job.url, urls[job.url], "", error=error))
+            else:
+                predictions.append(Prediction(job.url, urls[job.url], outcome.article.body, outcome.article.method))
+    order = {page_id: i for i, page_id in enumerate(truth)}
+    return sorted(predictions, key=lambda p: order[p.page_id])
 
 
 def run_eval(

@@ -16,19 +16,15 @@ def database_env(settings: Settings) -> dict[str, str]:
 
     NEWS_PIPELINE_EMBEDDED_STARTED is 1 when this call started the embedded server (so the caller stops it).
     """
-    import sqlalchemy as sa
-
-    from pipeline.embedded import create_database, resolve_database_url, running_postmaster
-    from pipeline.store import mask_url
+    from pipeline.embedded import resolve_database_url, running_postmaster
+    from pipeline.store import create_database, mask_url
 
     pgdata = settings.resolved_data_dir / "pg"
     was_running = settings.database_url is None and running_postmaster(pgdata) is not None
     articles = resolve_database_url(settings)
     env = {"DATABASE_URL": articles, "NEWS_PIPELINE_DATABASE_DISPLAY": mask_url(articles)}
     if settings.database_url is None:
-        create_database(articles, AIRFLOW_DATABASE)
-        env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"] = (
-            sa.engine.make_url(articles).set(database=AIRFLOW_DATABASE).render_as_string(hide_password=False))
+        env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"] = create_database(articles, AIRFLOW_DATABASE)
         env["NEWS_PIPELINE_EMBEDDED_STARTED"] = "0" if was_running else "1"
     return env
 

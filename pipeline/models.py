@@ -1,11 +1,13 @@
-"""Plain value types passed between the pipeline's stages."""
+"""Value types passed between the pipeline's stages, and the vocabularies they use, declared once."""
 
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
-from typing import Protocol
+from enum import StrEnum
+from typing import Any, Protocol
 
 
 def utc(moment: datetime) -> datetime:
@@ -15,6 +17,63 @@ def utc(moment: datetime) -> datetime:
     return moment.astimezone(UTC)
 
 
+# --- vocabularies ------------------------------------------------------------------------------
+class Stage(StrEnum):
+    """Where in a run a URL failed (`failures.stage`)."""
+
+    DISCOVER = "discover"
+    FETCH = "fetch"
+    EXTRACT = "extract"
+    STORE = "store"
+
+
+class DateSignal(StrEnum):
+    """Where an article's publication date came from (`articles.date_signal`)."""
+
+    NEWS_SITEMAP = "news_sitemap"
+    FEED = "feed"
+    SITEMAP_LASTMOD = "sitemap_lastmod"
+    EXPLICIT = "explicit"
+    JSON_LD = "json-ld"
+    META = "meta"
+    TIME = "time"
+    URL = "url"
+
+
+class FetchKind(StrEnum):
+    """What a request is for: decides the Accept header and which content types are acceptable."""
+
+    PAGE = "page"
+    FEED = "feed"
+    SITEMAP = "sitemap"
+    ROBOTS = "robots"
+
+
+class RunKind(StrEnum):
+    """The kinds of run the ledger records (`runs.kind`)."""
+
+    INGEST = "ingest"
+    REPROCESS = "reprocess"
+    CHECK = "check"
+
+
+class RunStatus(StrEnum):
+    """The states of a run in the ledger (`runs.status`)."""
+
+    RUNNING = "running"
+    SUCCESS = "success"
+    FAILED = "failed"
+
+
+def date_signal_of(value: str | None) -> DateSignal | None:
+    """A stored date signal as the enum (None for NULL or a value this version does not know)."""
+    try:
+        return DateSignal(value) if value else None
+    except ValueError:
+        return None
+
+
+# --- configuration values ------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Window:
     """Half-open time window [start, end) that one run ingests."""
@@ -49,19 +108,34 @@ class Politeness:
     max_connections: int = 2
 
 
+def _discovery(method: str) -> Any:
+    """A `Source` field listing the URLs one discovery method starts from (pipeline.discover.methods)."""
+    return field(default=(), metadata={"discovery": method})
+
+
 @dataclass(frozen=True)
 class Source:
     """One news site as configured in the sources file."""
 
     name: str
-    feeds: tuple[str, ...] = ()
-    sitemaps: tuple[str, ...] = ()
-    urls: tuple[str, ...] = ()
-    homepages: tuple[str, ...] = ()
+    feeds: tuple[str, ...] = _discovery("RSS/Atom feeds")
+    sitemaps: tuple[str, ...] = _discovery("sitemaps, sitemap indexes, Google News sitemaps")
+    urls: tuple[str, ...] = _discovery("explicit article URLs, always kept")
+    homepages: tuple[str, ...] = _discovery("home pages: their feed links and robots.txt Sitemap: lines")
     rules: CleaningRules = field(default_factory=CleaningRules)
     politeness: Politeness | None = None
 
+    @classmethod
+    def discovery_fields(cls) -> tuple[str, ...]:
+        """Names of the fields that list discovery URLs, in declaration order."""
+        return tuple(f.name for f in fields(cls) if "discovery" in f.metadata)
 
+    def discovery_urls(self) -> tuple[str, ...]:
+        """Every configured URL of every discovery method."""
+        return tuple(url for name in self.discovery_fields() for url in getattr(self, name))
+
+
+# --- discovery ------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class DiscoveredURL:
     """An article URL found by discovery, with the date signal it came with."""
@@ -69,11 +143,61 @@ class DiscoveredURL:
     url: str
     source: str
     published_at: datetime | None = None
-    date_signal: str | None = None  # "feed", "sitemap_lastmod", "news_sitemap", "explicit"
+    date_signal: DateSignal | None = None
     title: str | None = None
 
 
-def content_type_of(headers: dict[str, str] | None) -> str:
+@dataclass(frozen=True)
+class CacheEntry:
+    """What the last fetch of a feed or sitemap left behind (for conditional GET and backoff)."""
+
+    etag: str | None = None
+    last_modified: str | None = None
+    last_status: int | None = None
+    consecutive_failures: int = 0
+
+
+@dataclass(frozen=True)
+class Validator:
+    """The ETag/Last-Modified of a feed or sitemap read successfully, saved once the run's pages are."""
+
+    url: str
+    etag: str | None
+    last_modified: str | None
+    status: int
+
+
+class HttpCache(Protocol):
+    """Validators and failure counts of feeds/sitemaps; `Store` implements it in SQL."""
+
+    def lookup(self, url: str) -> CacheEntry | None: ...
+
+    def record(
+        self, url: str, *, etag: str | None, last_modified: str | None, status: int | None, failed: bool
+    ) -> None: ...
+
+
+@dataclass(frozen=True)
+class PageHints:
+    """What discovery knew about a page before it was fetched."""
+
+    published_at: datetime | None = None
+    date_signal: DateSignal | None = None
+    title: str | None = None
+    fetched_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Target:
+    """A URL to fetch, the source it belongs to and what discovery knew of it."""
+
+    url: str
+    source: Source
+    hints: PageHints
+
+
+# --- fetching and the raw layer -------------------------------------------------------------------
+def content_type_of(headers: Mapping[str, str] | None) -> str:
     """The Content-Type of a header mapping, whatever the case of its name ("" when absent)."""
     return next((value for name, value in (headers or {}).items() if name.lower() == "content-type"), "")
 
@@ -100,15 +224,21 @@ class FetchedPage:
 
 
 @dataclass(frozen=True)
-class PageHints:
-    """What discovery knew about a page before it was fetched."""
+class RawRecord:
+    """A stored raw page with the discovery hints of its URL, for reprocessing."""
 
-    published_at: datetime | None = None
-    date_signal: str | None = None
-    title: str | None = None
-    fetched_at: datetime | None = None
+    id: int
+    source: str
+    url: str
+    final_url: str
+    status: int
+    headers: dict[str, str]
+    body: bytes
+    fetched_at: datetime
+    hints: PageHints
 
 
+# --- extraction -----------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class ExtractedArticle:
     """A clean article record derived from one page by extract -> clean -> normalise."""
@@ -118,11 +248,12 @@ class ExtractedArticle:
     body: str
     authors: tuple[str, ...] = ()
     published_at: datetime | None = None
-    date_signal: str | None = None
+    date_signal: DateSignal | None = None
     language: str | None = None
     canonical_url: str | None = None
     extractor_version: str = ""
     method: str = ""
+    description: str | None = None
 
     @property
     def word_count(self) -> int:
@@ -134,53 +265,60 @@ class ExtractedArticle:
 
 
 @dataclass(frozen=True)
-class Failure:
-    """One URL that failed at one stage, with a short machine reason and a detail."""
+class ExtractionJob:
+    """One stored page to turn into an article."""
 
     url: str
     source: str
-    stage: str  # "discover", "fetch", "extract", "store"
+    raw_page_id: int | None
+    fetched_at: datetime
+    final_url: str
+    body: bytes
+    content_type: str
+    rules: CleaningRules
+    hints: PageHints
+
+
+@dataclass(frozen=True)
+class Extracted:
+    """A successful extraction, with the body's MinHash signature computed in the worker too."""
+
+    article: ExtractedArticle
+    signature: bytes | None
+
+
+@dataclass(frozen=True)
+class Failure:
+    """One URL that failed at one stage, with a short machine reason (`pipeline.errors.Reason`)."""
+
+    url: str
+    source: str
+    stage: Stage
     reason: str
     detail: str = ""
 
 
+Outcome = Extracted | Failure
+
+
+# --- storage ------------------------------------------------------------------------------------
 @dataclass(frozen=True)
-class CacheEntry:
-    """What the last fetch of a feed or sitemap left behind (for conditional GET and backoff)."""
+class ArticleInput:
+    """One extracted article to save, with the raw page it came from."""
 
-    etag: str | None = None
-    last_modified: str | None = None
-    last_status: int | None = None
-    consecutive_failures: int = 0
-
-
-class HttpCache(Protocol):
-    """Validators and failure counts of feeds/sitemaps; `Store` implements it in SQL."""
-
-    def lookup(self, url: str) -> CacheEntry | None: ...
-
-    def record(
-        self, url: str, *, etag: str | None, last_modified: str | None, status: int | None, failed: bool
-    ) -> None: ...
+    source: str
+    raw_page_id: int | None
+    fetched_at: datetime
+    article: ExtractedArticle
+    signature: bytes | None = None  # `dedup.signature_bytes(body)` when an extraction worker computed it
 
 
-class MemoryHttpCache:
-    """In-process `HttpCache` for tests and the offline CLI."""
+@dataclass(frozen=True)
+class SaveCounts:
+    """What saving a batch of articles did: new articles, new versions, no-ops, new exact duplicates."""
 
-    def __init__(self) -> None:
-        self.entries: dict[str, CacheEntry] = {}
-
-    def lookup(self, url: str) -> CacheEntry | None:
-        return self.entries.get(url)
-
-    def record(
-        self, url: str, *, etag: str | None, last_modified: str | None, status: int | None, failed: bool
-    ) -> None:
-        previous = self.entries.get(url) or CacheEntry()
-        if failed:
-            self.entries[url] = CacheEntry(previous.etag, previous.last_modified, status,
-                                           previous.consecutive_failures + 1)
-        else:
-            self.entries[url] = CacheEntry(etag or previous.etag if status == 304 else etag,
-                                           last_modified or previous.last_modified if status == 304 else last_modified,
-                                           status, 0)
+    inserted: int
+    updated: int
+    unchanged: int
+    duplicates: int
+    per_source: Mapping[str, SaveCounts] = field(default_factory=dict, compare=False, repr=False)

@@ -70,18 +70,11 @@ def ingest_source(
     database_url: str | None = None,
 ) -> dict[str, Any]:
     """Ingest one source over [start, end); idempotent, returns the run summary as a dict."""
-    from pipeline.embedded import resolve_database_url
-    from pipeline.ingest import run_ingest
-    from pipeline.sources import load_sources, select_sources
-    from pipeline.store import Store
+    from pipeline.run import assembly
 
-    settings = Settings.from_env(database_url=database_url, refetch=refetch or None)
-    sources = select_sources(load_sources(sources_path), [source])
+    settings = Settings.from_env(database_url=database_url, sources_path=sources_path, refetch=refetch or None)
     window = Window(datetime.fromisoformat(start), datetime.fromisoformat(end))
-    with Store.open(resolve_database_url(settings)) as store:
-        store.upgrade()
-        summary = run_ingest(settings, sources, window, store, conditional=not backfill)
-    return summary.to_dict()
+    return assembly.ingest(settings, window, [source], backfill=backfill).to_dict()
 
 
 def reprocess_window(
@@ -89,48 +82,22 @@ def reprocess_window(
     database_url: str | None = None,
 ) -> dict[str, Any]:
     """Rebuild the window's clean records from stored raw pages with the current extractor."""
-    from pipeline.embedded import resolve_database_url
-    from pipeline.ingest import run_reprocess
-    from pipeline.sources import load_sources, select_sources
-    from pipeline.store import Store
+    from pipeline.run import assembly
 
-    settings = Settings.from_env(database_url=database_url)
-    path = sources_path or settings.sources_path
-    configured = load_sources(path) if path else []
-    if sources and configured:
-        select_sources(configured, list(sources))  # unknown names are a ConfigError
+    settings = Settings.from_env(database_url=database_url, sources_path=sources_path)
     window = Window(datetime.fromisoformat(start), datetime.fromisoformat(end))
-    with Store.open(resolve_database_url(settings)) as store:
-        store.upgrade()
-        summary = run_reprocess(settings, window, store, source_names=list(sources) if sources else None,
-                                sources=configured)
-    return summary.to_dict()
+    return assembly.reprocess(settings, window, sources).to_dict()
 
 
 def check_run(
     summaries: Sequence[Mapping[str, Any] | None], start: str, end: str, database_url: str | None = None,
 ) -> dict[str, Any]:
     """Record the run's merged statistics; raise SystemicFailure on a silent source or too many failures."""
-    from pipeline.checks import find_problems
-    from pipeline.embedded import resolve_database_url
-    from pipeline.errors import SystemicFailure
-    from pipeline.store import Store
+    from pipeline.run import assembly
 
     settings = Settings.from_env(database_url=database_url)
     window = Window(datetime.fromisoformat(start), datetime.fromisoformat(end))
-    done = [s for s in summaries if s]
-    with Store.open(resolve_database_url(settings)) as store:
-        counts = store.articles_per_source(window)
-        problems = find_problems(done, counts, settings.failure_rate_threshold)
-        if len(done) < len(summaries):
-            problems.append(f"{len(summaries) - len(done)} source task(s) failed; see their logs")
-        run_id = store.begin_run("check", window, sorted({n for s in done for n in s.get("sources", {})}), {})
-        status = "failed" if problems else "success"
-        report = {"runs": [s.get("run_id") for s in done], "articles_in_window": counts, "problems": problems}
-        store.end_run(run_id, status, report)
-    if problems:
-        raise SystemicFailure("run checks failed: " + "; ".join(problems))
-    return report
+    return assembly.check(settings, window, summaries)
 
 
 def airflow_database_url() -> str | None:

@@ -1,12 +1,13 @@
-"""One frozen settings object, built at the edge from flags and the environment."""
+"""One frozen settings object (pydantic), built at the edge from flags and the environment."""
 
 from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from pipeline import __version__
 from pipeline.errors import ConfigError
@@ -15,62 +16,73 @@ DEFAULT_USER_AGENT = (
     f"news-pipeline/{__version__} (+https://github.com/news-pipeline/news-pipeline; "
     "news ingestion for research; contact data-team@example.org)"
 )
-
 ENV_PREFIX = "NEWS_PIPELINE_"
+# Variables read besides NEWS_PIPELINE_<FIELD>, used when that one is not set.
+ALIASES = {"database_url": "DATABASE_URL", "sources_path": "NEWS_PIPELINE_SOURCES"}
 
 
-@dataclass(frozen=True)
-class Settings:
+class Settings(BaseModel):
     """Every tunable of a run; see the README's Configuration table."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
 
     database_url: str | None = None
     sources_path: Path | None = None
     data_dir: Path | None = None
-    user_agent: str = DEFAULT_USER_AGENT
-    connect_timeout: float = 5.0
-    read_timeout: float = 20.0
-    max_response_bytes: int = 10 * 1024 * 1024
-    max_retries: int = 3
-    backoff_factor: float = 0.5
-    max_retry_after: float = 60.0
-    max_redirects: int = 10
-    per_host_delay: float = 1.0
-    per_host_connections: int = 2
-    fetch_workers: int = 16
+    user_agent: str = Field(DEFAULT_USER_AGENT, min_length=1)
+    connect_timeout: float = Field(5.0, gt=0)
+    read_timeout: float = Field(20.0, gt=0)
+    max_response_bytes: int = Field(10 * 1024 * 1024, ge=1)
+    max_retries: int = Field(3, ge=0)
+    backoff_factor: float = Field(0.5, ge=0)
+    max_retry_after: float = Field(60.0, ge=0)
+    max_redirects: int = Field(10, ge=0)
+    per_host_delay: float = Field(1.0, ge=0)
+    per_host_connections: int = Field(2, ge=1)
+    fetch_workers: int = Field(16, ge=1)
     respect_robots: bool = True
     allow_private_networks: bool = False
-    extract_timeout: float = 20.0
-    extract_workers: int = 0  # 0 means one per CPU
-    max_sitemap_depth: int = 3
-    max_sitemaps: int = 200
-    max_urls_per_source: int = 20000
-    feed_failure_backoff: int = 3
-    failure_rate_threshold: float = 0.5
-    batch_size: int = 200
+    extract_timeout: float = Field(20.0, gt=0)
+    extract_workers: int = Field(0, ge=0)  # 0 means one per CPU
+    max_sitemap_depth: int = Field(3, ge=0)
+    max_sitemaps: int = Field(200, ge=1)
+    max_urls_per_source: int = Field(20000, ge=1)
+    feed_failure_backoff: int = Field(3, ge=0)
+    failure_rate_threshold: float = Field(0.5, ge=0, le=1)
+    batch_size: int = Field(200, ge=1)
     refetch: bool = False
-    progress: bool = False
 
     @classmethod
-    def from_env(
-        cls, env: Mapping[str, str] | None = None, **overrides: Any
-    ) -> Settings:
-        """Build settings from NEWS_PIPELINE_* variables, DATABASE_URL, then overrides."""
+    def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+        """Build settings from NEWS_PIPELINE_* variables (and DATABASE_URL), then overrides (None skipped).
+
+        A bad value is a ConfigError of one line naming the variable and the value.
+        """
         env = os.environ if env is None else env
         values: dict[str, Any] = {}
-        for spec in fields(cls):
-            raw = env.get(ENV_PREFIX + spec.name.upper())
-            if raw is not None and raw != "":
-                values[spec.name] = _coerce(spec.name, spec.type, raw)
-        if "database_url" not in values and env.get("DATABASE_URL"):
-            values["database_url"] = env["DATABASE_URL"]
-        if "sources_path" not in values and env.get("NEWS_PIPELINE_SOURCES"):
-            values["sources_path"] = Path(env["NEWS_PIPELINE_SOURCES"])
-        values.update({k: v for k, v in overrides.items() if v is not None})
-        return cls(**values)
+        origin: dict[str, str] = {}
+        for name in cls.model_fields:
+            for variable in (ENV_PREFIX + name.upper(), ALIASES.get(name)):
+                if variable and env.get(variable) and name not in values:
+                    values[name], origin[name] = env[variable], variable
+        for name, value in overrides.items():
+            if value is not None:
+                values[name], origin[name] = value, name
+        return cls._validated(values, origin)
 
     def with_(self, **changes: Any) -> Settings:
-        """Return a copy with some fields changed."""
-        return replace(self, **changes)
+        """A copy with some fields changed, validated like the original."""
+        return self._validated({**self.model_dump(exclude_unset=True), **changes}, {k: k for k in changes})
+
+    @classmethod
+    def _validated(cls, values: dict[str, Any], origin: Mapping[str, str]) -> Settings:
+        try:
+            return cls.model_validate(values)
+        except ValidationError as exc:
+            error = exc.errors()[0]
+            name = str(error["loc"][0]) if error["loc"] else ""
+            where = origin.get(name, name)
+            raise ConfigError(f"{where}={values.get(name)!r}: {error['msg']}") from None
 
     @property
     def resolved_data_dir(self) -> Path:
@@ -83,29 +95,3 @@ class Settings:
     @property
     def resolved_extract_workers(self) -> int:
         return self.extract_workers or (os.cpu_count() or 1)
-
-
-_TRUE = {"1", "true", "yes", "on"}
-_FALSE = {"0", "false", "no", "off"}
-
-
-def _coerce(name: str, type_name: Any, raw: str) -> Any:
-    """Convert one environment string to the field's type, or raise ConfigError."""
-    kind = str(type_name)
-    try:
-        if kind == "bool":
-            lowered = raw.strip().lower()
-            if lowered in _TRUE:
-                return True
-            if lowered in _FALSE:
-                return False
-            raise ValueError(f"expected one of {sorted(_TRUE | _FALSE)}")
-        if kind == "int":
-            return int(raw)
-        if kind == "float":
-            return float(raw)
-        if "Path" in kind:
-            return Path(raw)
-        return raw
-    except ValueError as exc:
-        raise ConfigError(f"{ENV_PREFIX}{name.upper()}={raw!r}: {exc}") from None

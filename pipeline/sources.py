@@ -1,4 +1,4 @@
-"""Load and validate the sources file (YAML) into `Source` values."""
+"""The sources file (YAML), validated with pydantic into `Source` values; every error is one line."""
 
 from __future__ import annotations
 
@@ -9,15 +9,12 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model, field_validator, model_validator
 
-from pipeline.clean import validate_rules
 from pipeline.errors import ConfigError
 from pipeline.models import CleaningRules, Politeness, Source
 
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
-_SOURCE_KEYS = {"name", "feeds", "sitemaps", "urls", "homepages", "rules", "politeness"}
-_RULE_KEYS = {"drop_selectors", "drop_line_patterns"}
-_POLITENESS_KEYS = {"min_delay", "max_connections"}
+NAME = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
 
 
 def load_sources(path: Path | str) -> list[Source]:
@@ -41,7 +38,11 @@ def parse_sources(document: Any, origin: str = "sources") -> list[Source]:
     if not isinstance(document, list) or not document:
         raise ConfigError(f"{origin}: expected a non-empty list of sources (or a 'sources:' list)")
     sources = [_parse_source(entry, f"{origin}: source #{i + 1}") for i, entry in enumerate(document)]
-    _check_unique([s.name for s in sources], origin)
+    seen: set[str] = set()
+    for source in sources:
+        if source.name in seen:
+            raise ConfigError(f"{origin}: source name {source.name!r} appears more than once")
+        seen.add(source.name)
     return sources
 
 
@@ -56,92 +57,145 @@ def select_sources(sources: Sequence[Source], names: Sequence[str] | None) -> li
     return [known[n] for n in names]
 
 
+def validate_rules(rules: CleaningRules) -> None:
+    """Raise ConfigError for a CSS selector or line pattern that does not compile."""
+    import soupsieve
+
+    for selector in rules.drop_selectors:
+        try:
+            soupsieve.compile(selector)
+        except (soupsieve.SelectorSyntaxError, ValueError) as exc:
+            raise ConfigError(f"invalid drop_selectors entry {selector!r}: {exc}") from None
+    for pattern in rules.drop_line_patterns:
+        try:
+            re.compile(pattern)
+        except re.error as exc:
+            raise ConfigError(f"invalid drop_line_patterns entry {pattern!r}: {exc}") from None
+
+
+# --- the schema ---------------------------------------------------------------------------------
+def _as_list(value: Any) -> Any:
+    """A single string stands for a list of one."""
+    return [value] if isinstance(value, str) else value
+
+
+class _Entry(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class RulesEntry(_Entry):
+    """`rules:` of a source: CSS selectors removed before extraction, line patterns dropped after it."""
+
+    drop_selectors: tuple[str, ...] = ()
+    drop_line_patterns: tuple[str, ...] = ()
+
+    _lists = field_validator("drop_selectors", "drop_line_patterns", mode="before")(_as_list)
+
+    @field_validator("drop_selectors", "drop_line_patterns")
+    @classmethod
+    def _non_empty(cls, values: tuple[str, ...]) -> tuple[str, ...]:
+        if not all(values):
+            raise ValueError("expected a list of non-empty strings")
+        return values
+
+    @model_validator(mode="after")
+    def _compiles(self) -> RulesEntry:
+        try:
+            validate_rules(self.rules())
+        except ConfigError as exc:
+            raise ValueError(str(exc)) from None
+        return self
+
+    def rules(self) -> CleaningRules:
+        return CleaningRules(drop_selectors=self.drop_selectors, drop_line_patterns=self.drop_line_patterns)
+
+
+class PolitenessEntry(_Entry):
+    """`politeness:` of a source: the per-host delay and connection cap of its hosts."""
+
+    min_delay: float = Field(Politeness.min_delay, ge=0, le=600, strict=True)
+    max_connections: int = Field(Politeness.max_connections, ge=1, le=32, strict=True)
+
+
+class _SourceBase(_Entry):
+    name: str
+    rules: RulesEntry = RulesEntry()
+    politeness: PolitenessEntry | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _name(cls, entry: Any) -> Any:
+        name = entry.get("name") if isinstance(entry, Mapping) else None
+        if not isinstance(name, str) or not re.match(NAME, name):
+            raise ValueError(f"'name' must be 1-64 letters, digits, '.', '_' or '-' (got {name!r})")
+        return entry
+
+    @model_validator(mode="after")
+    def _discovers_something(self) -> _SourceBase:
+        if not any(getattr(self, name) for name in Source.discovery_fields()):
+            raise ValueError(f"give at least one of {_or(Source.discovery_fields())}")
+        return self
+
+    def source(self) -> Source:
+        politeness = None if self.politeness is None else Politeness(**self.politeness.model_dump())
+        urls = {name: getattr(self, name) for name in Source.discovery_fields()}
+        return Source(name=self.name, rules=self.rules.rules(), politeness=politeness, **urls)
+
+
+def _http_urls(values: Any) -> Any:
+    values = _as_list(values)
+    if not isinstance(values, list):
+        raise ValueError("expected a list of URLs")
+    for url in values:
+        parts = urlsplit(url) if isinstance(url, str) else None
+        if parts is None or parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ValueError(f"{url!r} is not an http(s) URL")
+    return values
+
+
+# The URL lists of the discovery methods come from the `Source` fields that declare them.
+SourceEntry = create_model(
+    "SourceEntry",
+    __base__=_SourceBase,
+    __validators__={"_urls": field_validator(*Source.discovery_fields(), mode="before")(_http_urls)},
+    **{name: (tuple[str, ...], ()) for name in Source.discovery_fields()},
+)
+_MODELS: dict[tuple[str, ...], type[BaseModel]] = {(): SourceEntry, ("rules",): RulesEntry,
+                                                   ("politeness",): PolitenessEntry}
+
+
 def _parse_source(entry: Any, where: str) -> Source:
     if not isinstance(entry, Mapping):
         raise ConfigError(f"{where}: expected a mapping with at least 'name'")
-    _reject_unknown(entry, _SOURCE_KEYS, where)
     name = entry.get("name")
-    if not isinstance(name, str) or not _NAME.match(name):
-        raise ConfigError(f"{where}: 'name' must be 1-64 letters, digits, '.', '_' or '-' (got {name!r})")
-    where = f"{where} ({name})"
-    lists = {key: _url_list(entry.get(key), f"{where}: {key}") for key in ("feeds", "sitemaps", "urls", "homepages")}
-    if not any(lists.values()):
-        raise ConfigError(f"{where}: give at least one of feeds, sitemaps, urls or homepages")
-    return Source(
-        name=name,
-        rules=_parse_rules(entry.get("rules"), f"{where}: rules"),
-        politeness=_parse_politeness(entry.get("politeness"), f"{where}: politeness"),
-        **lists,
-    )
-
-
-def _url_list(value: Any, where: str) -> tuple[str, ...]:
-    if value is None:
-        return ()
-    if isinstance(value, str):
-        value = [value]
-    if not isinstance(value, list):
-        raise ConfigError(f"{where}: expected a list of URLs")
-    for url in value:
-        parts = urlsplit(url) if isinstance(url, str) else None
-        if parts is None or parts.scheme not in ("http", "https") or not parts.netloc:
-            raise ConfigError(f"{where}: {url!r} is not an http(s) URL")
-    return tuple(value)
-
-
-def _parse_rules(value: Any, where: str) -> CleaningRules:
-    if value is None:
-        return CleaningRules()
-    if not isinstance(value, Mapping):
-        raise ConfigError(f"{where}: expected a mapping with drop_selectors / drop_line_patterns")
-    _reject_unknown(value, _RULE_KEYS, where)
-    selectors = _string_list(value.get("drop_selectors"), f"{where}: drop_selectors")
-    patterns = _string_list(value.get("drop_line_patterns"), f"{where}: drop_line_patterns")
-    rules = CleaningRules(drop_selectors=selectors, drop_line_patterns=patterns)
+    if isinstance(name, str) and re.match(NAME, name):
+        where = f"{where} ({name})"
     try:
-        validate_rules(rules)
-    except ConfigError as exc:
-        raise ConfigError(f"{where}: {exc}") from None
-    return rules
+        return SourceEntry.model_validate(entry).source()
+    except ValidationError as exc:
+        raise ConfigError(f"{where}: {_describe(exc)}") from None
 
 
-def _parse_politeness(value: Any, where: str) -> Politeness | None:
-    if value is None:
-        return None
-    if not isinstance(value, Mapping):
-        raise ConfigError(f"{where}: expected a mapping with min_delay / max_connections")
-    _reject_unknown(value, _POLITENESS_KEYS, where)
-    delay = value.get("min_delay", Politeness.min_delay)
-    connections = value.get("max_connections", Politeness.max_connections)
-    if not isinstance(delay, (int, float)) or isinstance(delay, bool) or not 0 <= delay <= 600:
-        raise ConfigError(f"{where}: min_delay must be a number of seconds between 0 and 600")
-    if not isinstance(connections, int) or isinstance(connections, bool) or not 1 <= connections <= 32:
-        raise ConfigError(f"{where}: max_connections must be an integer between 1 and 32")
-    return Politeness(min_delay=float(delay), max_connections=connections)
-
-
-def _string_list(value: Any, where: str) -> tuple[str, ...]:
-    if value is None:
-        return ()
-    if isinstance(value, str):
-        value = [value]
-    if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
-        raise ConfigError(f"{where}: expected a list of non-empty strings")
-    return tuple(value)
-
-
-def _reject_unknown(entry: Mapping[str, Any], allowed: set[str], where: str) -> None:
-    unknown = sorted(set(map(str, entry)) - allowed)
+def _describe(exc: ValidationError) -> str:
+    """The first problem of an entry as `key: message` (all unknown keys of one mapping at once)."""
+    errors = exc.errors()
+    unknown = [e for e in errors if e["type"] == "extra_forbidden"]
     if unknown:
-        raise ConfigError(f"{where}: unknown key(s) {', '.join(unknown)}; allowed: {', '.join(sorted(allowed))}")
+        at = tuple(str(part) for part in unknown[0]["loc"][:-1])
+        keys = sorted(str(e["loc"][-1]) for e in unknown if tuple(map(str, e["loc"][:-1])) == at)
+        allowed = sorted(_MODELS[at].model_fields) if at in _MODELS else []
+        return f"{_path(at)}unknown key(s) {', '.join(keys)}; allowed: {', '.join(allowed)}"
+    error = errors[0]
+    message = str(error["msg"]).removeprefix("Value error, ")
+    return f"{_path(tuple(str(p) for p in error['loc'] if not isinstance(p, int)))}{message}"
 
 
-def _check_unique(names: list[str], origin: str) -> None:
-    seen: set[str] = set()
-    for name in names:
-        if name in seen:
-            raise ConfigError(f"{origin}: source name {name!r} appears more than once")
-        seen.add(name)
+def _path(loc: tuple[str, ...]) -> str:
+    return "".join(f"{part}: " for part in loc)
+
+
+def _or(names: Sequence[str]) -> str:
+    return ", ".join(names[:-1]) + f" or {names[-1]}" if len(names) > 1 else names[0]
 
 
 def _yaml_problem(exc: yaml.YAMLError) -> str:

@@ -179,8 +179,3 @@ def _normalise_query(query: str) -> str:
         kept.append((_requote(name, _QUERY_SAFE), sep, _requote(value, _QUERY_SAFE + "=")))
     kept.sort()
     return "&".join(name + sep + value for name, sep, value in kept)
-
-
-def same_url(a: str, b: str) -> bool:
-    """True when two URLs canonicalise to the same string."""
-    return canonicalise_url(a) == canonicalise_url(b)

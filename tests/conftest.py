@@ -17,6 +17,17 @@ SHARED = REPO.parent / "shared"
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Tiers by what a test needs, so selections stay explicit and stable (`make test-fast`):
+    `db` for every test that reaches PostgreSQL (directly or through another fixture), `airflow`
+    for the DAG tests."""
+    for item in items:
+        if "pg_server_url" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.db)
+        if "dags" in item.path.relative_to(REPO).parts[:2]:
+            item.add_marker(pytest.mark.airflow)
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _allow_loopback() -> None:
     """Tests fetch from 127.0.0.1, which the SSRF guard refuses by default."""

@@ -169,7 +169,7 @@ def test_reprocess_dag_rebuilds_a_window_from_raw_pages_without_network(
 ) -> None:
     from airflow.dag_processing.dagbag import DagBag
 
-    from pipeline.process import EXTRACTOR_VERSION
+    from pipeline.extract.process import EXTRACTOR_VERSION
 
     day = D1 - timedelta(days=6)
     stories = [Story(f"rep-{i}", f"Reprocess story {i} about the lake clean-up", day + timedelta(hours=3 + i))

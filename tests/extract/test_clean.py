@@ -5,18 +5,18 @@ from __future__ import annotations
 import lxml.html
 import pytest
 
-from pipeline.clean import (
+from pipeline.errors import ConfigError, ExtractError
+from pipeline.extract.clean import (
     clean_paragraphs,
     is_furniture_line,
     learn_boilerplate,
     prune_tree,
     split_double_breaks,
     unwrap_layout_tables,
-    validate_rules,
 )
-from pipeline.errors import ConfigError, ExtractError
+from pipeline.extract.process import process_page
 from pipeline.models import CleaningRules
-from pipeline.process import process_page
+from pipeline.sources import validate_rules
 
 STORY = [
     "The ferry will run twice a day from May, the operator said on Monday.",

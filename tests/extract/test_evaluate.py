@@ -89,6 +89,7 @@ def _page_set(tmp_path: Path) -> tuple[Path, Path]:
     return pages, truth_path
 
 
+@pytest.mark.slow  # the extraction pool: worker processes
 def test_run_eval_report_and_predictions(tmp_path: Path, reference: ModuleType) -> None:
     pages, truth = _page_set(tmp_path)
     out = io.StringIO()
@@ -108,6 +109,7 @@ def test_run_eval_report_and_predictions(tmp_path: Path, reference: ModuleType) 
     assert figures["n_empty_pred"] == 1
 
 
+@pytest.mark.slow  # the extraction pool: worker processes
 def test_run_eval_exit_status(tmp_path: Path) -> None:
     pages, truth = _page_set(tmp_path)
     assert run_eval(pages, truth, io.StringIO(), worst=0, workers=1, min_f1=0.999) == 1
@@ -115,6 +117,7 @@ def test_run_eval_exit_status(tmp_path: Path) -> None:
     assert run_eval(tmp_path / "nowhere", truth, io.StringIO(), workers=1) == 2
 
 
+@pytest.mark.slow  # the extraction pool: worker processes
 def test_dataset_floor() -> None:
     """Quality gate on the shared evaluation dataset (read in place, never copied here)."""
     if not (DATASET / "ground-truth.json").is_file():

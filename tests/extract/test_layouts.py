@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from pipeline.charset import decode_html
-from pipeline.process import process_page, process_raw
+from pipeline.extract.process import process_page, process_raw
 from tests.extract.conftest import PAGES, SHARED, FixturePage
 
 LAYOUTS = [

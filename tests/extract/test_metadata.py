@@ -6,9 +6,10 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from pipeline.extract import clean_authors, extract_metadata, parse_html, strip_site_suffix
+from pipeline.extract.html import parse_html
+from pipeline.extract.metadata import clean_authors, extract_metadata, strip_site_suffix
+from pipeline.extract.process import process_page
 from pipeline.models import PageHints
-from pipeline.process import process_page
 
 BODY = "".join(
     f"<p>Paragraph {i} of an invented report about the harbour, long enough to count as text for "
@@ -231,6 +232,28 @@ def test_language_guessed_from_body_when_undeclared() -> None:
     assert process_page(html, "https://news.example.com/a").language == "en"
 
 
+SWEDISH = (
+    "Kommunfullmäktige godkände på tisdagskvällen planen att bygga tre tidvattenturbiner under den gamla "
+    "färjepiren. Arbetet ska börja i mars om vädret tillåter, och kostnaden delas mellan kommunen och "
+    "ett lokalt energibolag. Kritiker menar att kostnaderna har underskattats."
+)
+
+
+@pytest.mark.parametrize(("lang", "expected"), [("", "sv"), ("fi", "fi")])
+def test_undeclared_language_is_guessed_by_py3langid_and_a_declared_one_wins(lang: str, expected: str) -> None:
+    """py3langid tells apart ~100 languages (Swedish included); the page's own declaration always wins."""
+    html = (f"<html lang='{lang}'><head><title>Tidvattenkraft</title></head><body><article>"
+            f"<h1>Tidvattenkraft vid färjepiren</h1><p>{SWEDISH}</p><p>{SWEDISH}</p></article></body></html>")
+    assert process_page(html, "https://nyheter.example.se/a").language == expected
+
+
+def test_too_little_text_gets_no_guessed_language() -> None:
+    from pipeline.extract.metadata import guess_language
+
+    assert guess_language("Ferry returns to the island") is None
+    assert guess_language(" ".join(["1234"] * 40)) is None  # digits are no language
+
+
 def test_canonical_url_is_absolute() -> None:
     html = page('<link rel="canonical" href="/news/tide-plan">')
     assert (
@@ -254,7 +277,7 @@ def test_canonical_url_is_absolute() -> None:
     ],
 )
 def test_parse_date(value: str, expected: datetime | None) -> None:
-    from pipeline.extract import parse_date
+    from pipeline.dates import parse_date
 
     assert parse_date(value) == expected
 

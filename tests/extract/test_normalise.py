@@ -6,7 +6,7 @@ import unicodedata
 
 import pytest
 
-from pipeline.normalise import normalise_line, normalise_text
+from pipeline.extract.normalise import normalise_line, normalise_text
 
 
 @pytest.mark.parametrize(

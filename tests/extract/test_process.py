@@ -1,18 +1,20 @@
-"""process_raw / process_page: the error contract, the time limit, and use from a process pool."""
+"""process_raw / process_page: the error contract and use from a process pool.
+
+The per-page time limit belongs to the extraction pool: tests/unit/test_workers.py.
+"""
 
 from __future__ import annotations
 
 import pickle
-import threading
 import time
 from concurrent.futures import ProcessPoolExecutor
 
 import pytest
 
-from pipeline import process as process_module
 from pipeline.errors import ExtractError, StoreError
+from pipeline.extract import process as process_module
+from pipeline.extract.process import EXTRACTOR_VERSION, process_page, process_raw
 from pipeline.models import ExtractedArticle
-from pipeline.process import EXTRACTOR_VERSION, process_page, process_raw, run_with_time_limit
 from tests.extract.conftest import FIXTURE_PAGES
 
 URL = "https://news.example.com/a"
@@ -51,64 +53,6 @@ def test_article_fields() -> None:
     assert "\n\n\n" not in article.body
 
 
-def test_time_limit_in_main_thread() -> None:
-    start = time.monotonic()
-    with pytest.raises(ExtractError) as caught:
-        run_with_time_limit(lambda: time.sleep(5), 0.2)
-    assert caught.value.reason == "timeout"
-    assert time.monotonic() - start < 2
-
-
-def test_time_limit_interrupts_a_busy_loop() -> None:
-    def spin() -> None:
-        while True:
-            pass
-
-    with pytest.raises(ExtractError) as caught:
-        run_with_time_limit(spin, 0.2)
-    assert caught.value.reason == "timeout"
-
-
-def test_time_limit_outside_the_main_thread() -> None:
-    outcome: list[str] = []
-
-    def worker() -> None:
-        try:
-            run_with_time_limit(lambda: time.sleep(3), 0.2)
-        except ExtractError as exc:
-            outcome.append(exc.reason)
-
-    thread = threading.Thread(target=worker)
-    start = time.monotonic()
-    thread.start()
-    thread.join(5)
-    assert outcome == ["timeout"]
-    assert time.monotonic() - start < 2
-
-
-def test_time_limit_restores_previous_alarm_state() -> None:
-    import signal
-
-    before = signal.getsignal(signal.SIGALRM)
-    outer_before, _ = signal.getitimer(signal.ITIMER_REAL)  # pytest-timeout may have one running
-    assert run_with_time_limit(lambda: 42, 5) == 42
-    assert signal.getsignal(signal.SIGALRM) == before
-    outer_after, _ = signal.getitimer(signal.ITIMER_REAL)
-    assert (outer_after == 0.0) == (outer_before == 0.0)
-    assert outer_after <= outer_before
-
-
-def test_process_page_enforces_its_limit(monkeypatch: pytest.MonkeyPatch) -> None:
-    def slow(*args: object, **kwargs: object) -> None:
-        time.sleep(5)
-
-    monkeypatch.setattr(process_module, "extract_body", slow)
-    page = FIXTURE_PAGES[0]
-    with pytest.raises(ExtractError) as caught:
-        process_raw(page.body_bytes, page.content_type, page.url, time_limit=0.3)
-    assert caught.value.reason == "timeout"
-
-
 def test_unexpected_library_errors_are_wrapped(monkeypatch: pytest.MonkeyPatch) -> None:
     def broken(*args: object, **kwargs: object) -> None:
         raise KeyError("surprise")
@@ -133,24 +77,25 @@ def test_deeply_nested_page_is_bounded() -> None:
     html = "<html><body>" + "<div>" * 5000 + "<p>deep text</p>" + "</div>" * 5000 + "</body></html>"
     start = time.monotonic()
     try:
-        process_page(html, URL, time_limit=10)
+        process_page(html, URL)
     except ExtractError as exc:
         assert exc.reason in {"empty_body", "parse_error", "extractor_error", "timeout"}
     assert time.monotonic() - start < 12
 
 
+@pytest.mark.slow
 def test_runs_in_a_process_pool() -> None:
     pickle.dumps(process_raw)
     page = FIXTURE_PAGES[0]
     with ProcessPoolExecutor(max_workers=1) as pool:
         article = pool.submit(
-            process_raw, page.body_bytes, page.content_type, page.url, time_limit=20
+            process_raw, page.body_bytes, page.content_type, page.url
         ).result(60)
     assert article.body == page.expected_body
 
 
 def test_one_extractor_failing_leaves_the_other(monkeypatch: pytest.MonkeyPatch) -> None:
-    from pipeline import extract
+    from pipeline.extract import body as extract
 
     def broken(*args: object, **kwargs: object) -> list[str]:
         raise ValueError("readability cannot cope")

@@ -7,11 +7,11 @@ import time
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pipeline.clean import clean_paragraphs, learn_boilerplate
 from pipeline.errors import PipelineError
+from pipeline.extract.clean import clean_paragraphs, learn_boilerplate
+from pipeline.extract.normalise import normalise_text
+from pipeline.extract.process import process_page, process_raw
 from pipeline.models import CleaningRules
-from pipeline.normalise import normalise_text
-from pipeline.process import process_page, process_raw
 from tests.extract.conftest import FIXTURE_PAGES
 
 TIME_LIMIT = 5.0
@@ -126,7 +126,7 @@ def _only_pipeline_errors(call) -> None:  # type: ignore[no-untyped-def]
 @given(html_fragments(), st.sampled_from(["", "<html><head><title>T | Site</title></head><body>"]))
 def test_generated_html_raises_only_pipeline_errors(fragment: str, prefix: str) -> None:
     _only_pipeline_errors(
-        lambda: process_page(prefix + fragment, "https://x.example/a", time_limit=TIME_LIMIT)
+        lambda: process_page(prefix + fragment, "https://x.example/a")
     )
 
 
@@ -145,14 +145,14 @@ def test_generated_html_raises_only_pipeline_errors(fragment: str, prefix: str) 
 )
 def test_mutated_pages_raise_only_pipeline_errors(body: bytes, content_type: str | None) -> None:
     _only_pipeline_errors(
-        lambda: process_raw(body, content_type, "https://x.example/a", time_limit=TIME_LIMIT)
+        lambda: process_raw(body, content_type, "https://x.example/a")
     )
 
 
 @SETTINGS
 @given(st.binary(max_size=2000))
 def test_arbitrary_bytes_raise_only_pipeline_errors(body: bytes) -> None:
-    _only_pipeline_errors(lambda: process_raw(body, None, "https://x.example/a", time_limit=TIME_LIMIT))
+    _only_pipeline_errors(lambda: process_raw(body, None, "https://x.example/a"))
 
 
 @settings(max_examples=300, deadline=None)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pipeline.evaluate import aggregate, score_page
-from pipeline.process import process_raw
+from pipeline.extract.process import process_raw
 from tests.extract.conftest import FIXTURE_PAGES
 
 CORPUS_F1_FLOOR = 0.99

@@ -11,6 +11,7 @@ from contextlib import contextmanager
 from datetime import datetime
 from xml.sax.saxutils import escape as esc
 
+from pipeline.models import CacheEntry
 from pipeline.settings import Settings
 
 RSS_TYPE = "application/rss+xml; charset=utf-8"
@@ -215,3 +216,25 @@ class ConcurrencyProbe:
         with self._lock:
             self.active -= 1
         return Response(self.body)
+
+
+class MemoryHttpCache:
+    """In-process `HttpCache` for the discovery tests (the pipeline's is the `Store`)."""
+
+    def __init__(self) -> None:
+        self.entries: dict[str, CacheEntry] = {}
+
+    def lookup(self, url: str) -> CacheEntry | None:
+        return self.entries.get(url)
+
+    def record(
+        self, url: str, *, etag: str | None, last_modified: str | None, status: int | None, failed: bool
+    ) -> None:
+        previous = self.entries.get(url) or CacheEntry()
+        if failed:
+            self.entries[url] = CacheEntry(previous.etag, previous.last_modified, status,
+                                           previous.consecutive_failures + 1)
+        else:
+            self.entries[url] = CacheEntry(etag or previous.etag if status == 304 else etag,
+                                           last_modified or previous.last_modified if status == 304 else last_modified,
+                                           status, 0)

@@ -6,13 +6,25 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from pipeline.discover import Discovery, discover_source, parse_date, record_validators
+from pipeline.dates import parse_date
+from pipeline.discover import Discovery, discover_source
 from pipeline.fetch import Fetcher
-from pipeline.models import CacheEntry, MemoryHttpCache, Source, Window
+from pipeline.models import CacheEntry, Source, Validator, Window
 from pipeline.newssite import Response, Site, gzipped
 from pipeline.settings import Settings
 
-from .helpers import RSS_TYPE, XML_TYPE, atom, fast_settings, news_sitemap, rfc822, rss, sitemap_index, urlset
+from .helpers import (
+    RSS_TYPE,
+    XML_TYPE,
+    MemoryHttpCache,
+    atom,
+    fast_settings,
+    news_sitemap,
+    rfc822,
+    rss,
+    sitemap_index,
+    urlset,
+)
 
 pytestmark = pytest.mark.timeout(30)
 DAY = datetime(2026, 11, 23, tzinfo=UTC)
@@ -376,8 +388,9 @@ def test_deferred_validators_let_a_failed_run_be_retried_without_304s() -> None:
         first = discover(source, cache=cache, defer_validators=True)
         # ...the run dies before its pages are stored; the retry must see the feed again
         retry = discover(source, cache=cache, defer_validators=True)
-        record_validators(retry, cache)  # this attempt stored its pages
+        for v in retry.validators:  # this attempt stored its pages: its validators are saved
+            cache.record(v.url, etag=v.etag, last_modified=v.last_modified, status=v.status, failed=False)
         next_day = discover(source, cache=cache)
     assert urls(first) == urls(retry) == [site.url("/a")]
     assert retry.not_modified == [] and next_day.not_modified == [site.url("/feed.xml")]
-    assert first.validators == {site.url("/feed.xml"): ('"f1"', None, 200)} and retry.validators == {}
+    assert first.validators == [Validator(site.url("/feed.xml"), '"f1"', None, 200)] == retry.validators

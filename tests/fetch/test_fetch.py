@@ -110,6 +110,16 @@ def test_robots_group_for_our_agent_wins_over_star() -> None:
     assert not parse_robots(text, "somebot/1.0").allows("https://e.com/news/1")
 
 
+def test_robots_matching_follows_rfc_9309() -> None:
+    """protego compares percent-encoded and UTF-8 spellings of a path as one path (RFC 9309 2.2.2),
+    reads field names in any case, and an empty Disallow allows everything."""
+    rules = parse_robots("USER-AGENT: *\nDISALLOW: /caf%C3%A9\n", "news-pipeline/0.1 (+https://x)")
+    assert not rules.allows("https://e.com/caf\u00e9/menu")
+    assert not rules.allows("https://e.com/caf%C3%A9/menu")
+    assert rules.allows("https://e.com/cafe/menu")
+    assert parse_robots("User-agent: *\nDisallow:\n", "news-pipeline/0.1").allows("https://e.com/any")
+
+
 def test_missing_robots_allows_everything_and_5xx_robots_disallows(fetcher: Fetcher) -> None:
     with Site({"/a": Response(HTML)}) as site:
         assert fetcher.fetch(site.url("/a")).status == 200

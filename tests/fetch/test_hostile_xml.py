@@ -10,11 +10,11 @@ import pytest
 
 from pipeline.discover import Discovery, discover_source
 from pipeline.fetch import Fetcher
-from pipeline.models import MemoryHttpCache, Source
+from pipeline.models import Source
 from pipeline.newssite import RequestInfo, Response, Site
 from pipeline.settings import Settings
 
-from .helpers import RSS_TYPE, XML_TYPE, fast_settings, rss, sitemap_index, urlset
+from .helpers import RSS_TYPE, XML_TYPE, MemoryHttpCache, fast_settings, rss, sitemap_index, urlset
 
 pytestmark = pytest.mark.timeout(30)
 

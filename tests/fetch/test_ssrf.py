@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-import pipeline.fetch as fetch_module
+import pipeline.fetch.ssrf as ssrf_module
 from pipeline.errors import FetchError
 from pipeline.fetch import Fetcher, is_public_address
 from pipeline.newssite import Response, Site
@@ -68,8 +68,8 @@ def test_env_setting_allows_private_networks() -> None:
 @pytest.fixture
 def loopback_one_is_public(monkeypatch: pytest.MonkeyPatch) -> None:
     """Pretend 127.0.0.1 is a public address so a site on it can play the public first hop."""
-    real = fetch_module.is_public_address
-    monkeypatch.setattr(fetch_module, "is_public_address", lambda a: a == "127.0.0.1" or real(a))
+    real = ssrf_module.is_public_address
+    monkeypatch.setattr(ssrf_module, "is_public_address", lambda a: a == "127.0.0.1" or real(a))
 
 
 @pytest.mark.usefixtures("loopback_one_is_public")
@@ -92,7 +92,7 @@ def test_redirect_to_a_private_address_is_refused(target: str) -> None:
 
 def test_dns_rebinding_is_caught_at_connect_time(monkeypatch: pytest.MonkeyPatch) -> None:
     """DNS said public, the socket reached loopback: the connection-level check refuses it."""
-    monkeypatch.setattr(fetch_module, "resolve_addresses", lambda host, port: ["93.184.216.34"])
+    monkeypatch.setattr(ssrf_module, "resolve_addresses", lambda host, port: ["93.184.216.34"])
     with Site({"/a": Response(HTML)}) as site, Fetcher(GUARDED) as f:
         with pytest.raises(FetchError) as err:
             f.fetch(site.url("/a"))
@@ -102,7 +102,7 @@ def test_dns_rebinding_is_caught_at_connect_time(monkeypatch: pytest.MonkeyPatch
 @pytest.mark.usefixtures("loopback_one_is_public")
 def test_redirect_hop_is_checked_before_connecting(monkeypatch: pytest.MonkeyPatch) -> None:
     """With the connect-time check off, the DNS check at the hop alone keeps the private site safe."""
-    monkeypatch.setattr(fetch_module, "_check_peer", lambda sock, host: None)
+    monkeypatch.setattr(ssrf_module, "check_peer", lambda sock, host: None)
     with Site({"/ok": Response(HTML)}, host="127.0.0.2") as private:
         with Site({"/go": Response(status=302, headers={"Location": private.url("/ok")})}) as public:
             with Fetcher(GUARDED) as f, pytest.raises(FetchError) as err:

@@ -6,8 +6,8 @@ from datetime import UTC, datetime
 
 import sqlalchemy as sa
 
-from pipeline.models import ExtractedArticle, FetchedPage
-from pipeline.store import ArticleInput, Store
+from pipeline.models import ArticleInput, ExtractedArticle, FetchedPage
+from pipeline.store import Store
 
 WHEN = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
 
@@ -59,3 +59,13 @@ def scalar(store: Store, sql: str, **params: object) -> object:
 def rows(store: Store, sql: str, **params: object) -> list[tuple]:
     with store.engine.connect() as conn:
         return [tuple(r) for r in conn.execute(sa.text(sql), params).all()]
+
+
+def run_stats(store: Store, run_id: int) -> dict[str, object]:
+    """The ledger row of a run plus what it wrote (raw pages, new articles, failures by reason)."""
+    [(status, stats)] = rows(store, "SELECT status, stats FROM runs WHERE id = :r", r=run_id)
+    return {"status": status, "stats": stats,
+            "raw_pages": scalar(store, "SELECT count(*) FROM raw_pages WHERE run_id = :r", r=run_id),
+            "articles_new": scalar(store, "SELECT count(*) FROM articles WHERE first_seen_run = :r", r=run_id),
+            "failures": dict(rows(store, "SELECT reason, count(*) FROM failures WHERE run_id = :r GROUP BY reason",
+                                  r=run_id))}

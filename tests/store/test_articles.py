@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from pipeline.models import Failure, Window
-from pipeline.store import SaveCounts, Store
-from tests.store.helpers import WHEN, article, item, page, rows, scalar, wire, words
+from pipeline.models import Failure, SaveCounts, Window
+from pipeline.store import Store
+from tests.store.helpers import WHEN, article, item, page, rows, run_stats, scalar, wire, words
 
 SNAPSHOT = ("SELECT id, url, page_url, source, title, body, published_at, authors, language, word_count,"
             " content_hash, extractor_version, method, raw_page_id, canonical_article_id, version,"
@@ -90,7 +90,7 @@ def test_failures_are_recorded_with_stage_and_reason(store: Store, run_id: int, 
         Failure(f"https://{tag}.example/x", tag, "extract", "empty", "")])
     assert rows(store, "SELECT stage, reason, detail, run_id FROM failures WHERE source = :s ORDER BY id",
                 s=tag) == [("fetch", "http_404", "Not Found", run_id), ("extract", "empty", "", run_id)]
-    assert store.run_stats(run_id)["failures"] == {"http_404": 1, "empty": 1}
+    assert run_stats(store, run_id)["failures"] == {"http_404": 1, "empty": 1}
 
 
 def test_run_ledger(store: Store, tag: str) -> None:
@@ -102,7 +102,7 @@ def test_run_ledger(store: Store, tag: str) -> None:
                 " ended_at IS NOT NULL FROM runs WHERE id = :r", r=run) == [
         ("ingest", window.start, window.end, [tag, "other"], {"refetch": False, "at": WHEN.isoformat(" ")},
          "success", {"stored": 1}, True)]
-    stats = store.run_stats(run)
+    stats = run_stats(store, run)
     assert (stats["status"], stats["articles_new"], stats["stats"]) == ("success", 1, {"stored": 1})
 
 
@@ -190,3 +190,22 @@ def test_articles_per_source_counts_the_window(store: Store, run_id: int, tag: s
     store.save_articles(run_id, [item(f"{tag}-a", new), item(f"{tag}-a", old), item(f"{tag}-b", undated)])
     counts = store.articles_per_source(Window(WHEN - timedelta(hours=1), WHEN + timedelta(hours=1)))
     assert (counts.get(f"{tag}-a"), counts.get(f"{tag}-b")) == (1, 1)
+
+
+def test_description_is_stored_revised_archived_and_exposed(store: Store, run_id: int, tag: str) -> None:
+    """`description` was added by one entry in store.articles.COLUMNS plus migration 007."""
+    from dataclasses import replace
+
+    url = f"https://{tag}.example/lead"
+    first = replace(article(url, words(50, "lead")), description="Ministers agree a framework.")
+    assert store.save_articles(run_id, [item(tag, first)]) == SaveCounts(1, 0, 0, 0)
+    assert store.save_articles(run_id, [item(tag, first)]) == SaveCounts(0, 0, 1, 0)
+    edited = replace(first, description="Ministers agree a new framework\x00 after two years.")
+    assert store.save_articles(run_id, [item(tag, edited)]) == SaveCounts(0, 1, 0, 0)  # part of the fingerprint
+    assert rows(store, "SELECT description, version FROM articles_current WHERE source = :s", s=tag) == [
+        ("Ministers agree a new framework after two years.", 2)]
+    assert rows(store, "SELECT r.description, r.version FROM article_revisions r JOIN articles a"
+                       " ON a.id = r.article_id WHERE a.source = :s", s=tag) == [("Ministers agree a framework.", 1)]
+    none = article(f"https://{tag}.example/no-lead", words(50, "nolead"))
+    store.save_articles(run_id, [item(tag, none)])
+    assert scalar(store, "SELECT description FROM articles WHERE url = :u", u=none.url) is None

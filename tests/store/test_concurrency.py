@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 
-from pipeline.store import ArticleInput, Store
+from pipeline.models import ArticleInput
+from pipeline.store import Store
 from tests.store.helpers import article, item, page, scalar, wire, words
 
 

@@ -8,9 +8,11 @@ import psycopg2.extras
 import pytest
 import sqlalchemy as sa
 
-import pipeline.store as store_module
+import pipeline.store.articles as store_module
 from pipeline.errors import DatabaseUnavailable, StoreError
-from pipeline.store import SaveCounts, Store, mask_url
+from pipeline.models import SaveCounts
+from pipeline.store import Store, mask_url
+from pipeline.store.database import normalise_url
 from tests.store.helpers import article, item, page, scalar, wire, words
 
 SECRET = "s3cr3t-Pa55"
@@ -44,7 +46,7 @@ def test_invalid_url_is_a_store_error_without_password() -> None:
 
 def _terminate(backend_pid: int, database_url: str) -> None:
     """Kill one backend from another connection, as an administrator (or a failover) would."""
-    admin = sa.create_engine(store_module.normalise_url(database_url), isolation_level="AUTOCOMMIT")
+    admin = sa.create_engine(normalise_url(database_url), isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(sa.text("SELECT pg_terminate_backend(:p)"), {"p": backend_pid})
     admin.dispose()
@@ -54,19 +56,19 @@ def test_connection_dropped_mid_batch_rolls_back_and_retry_completes(
         store: Store, run_id: int, tag: str, database_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
     batch = [item(tag, article(f"https://{tag}.example/{i}", words(60, f"{tag}w{i}x"))) for i in range(50)]
     batch.append(item(tag, article(f"https://{tag}.example/wire", wire(tag))))
-    original = store_module._link_near_duplicates
+    original = store_module.link_near_duplicates
 
     def killed_after_insert(cur: Any, *args: Any) -> None:
         _terminate(cur.connection.get_backend_pid(), database_url)  # the articles are inserted by now
         original(cur, *args)
 
-    monkeypatch.setattr(store_module, "_link_near_duplicates", killed_after_insert)
+    monkeypatch.setattr(store_module, "link_near_duplicates", killed_after_insert)
     with pytest.raises(DatabaseUnavailable, match="save articles") as caught:
         store.save_articles(run_id, batch)
     assert "terminating connection" in str(caught.value) or "closed the connection" in str(caught.value)
     assert scalar(store, "SELECT count(*) FROM articles WHERE source = :s", s=tag) == 0
 
-    monkeypatch.setattr(store_module, "_link_near_duplicates", original)
+    monkeypatch.setattr(store_module, "link_near_duplicates", original)
     assert store.save_articles(run_id, batch) == SaveCounts(51, 0, 0, 0)
     assert store.save_articles(run_id, batch) == SaveCounts(0, 0, 51, 0)
     assert scalar(store, "SELECT count(*) FROM articles WHERE source = :s", s=tag) == 51

@@ -54,3 +54,16 @@ TABLES = ["raw_pages", "articles", "article_revisions", "near_duplicate_members"
 @pytest.mark.parametrize("table", TABLES)
 def test_tables_exist(store: Store, table: str) -> None:
     assert rows(store, "SELECT to_regclass(:t) IS NOT NULL", t=table) == [(True,)]
+
+
+def test_an_applied_migration_whose_file_changed_is_refused(fresh_database_url: str, tmp_path) -> None:
+    from pipeline.errors import StoreError
+
+    (tmp_path / "001_one.sql").write_text("CREATE TABLE one (id int);\n", encoding="utf-8")
+    with Store.open(fresh_database_url) as store:
+        assert store.upgrade(tmp_path) == ["001_one.sql"]
+        (tmp_path / "001_one.sql").write_text("CREATE TABLE one (id bigint);\n", encoding="utf-8")
+        (tmp_path / "002_two.sql").write_text("CREATE TABLE two (id int);\n", encoding="utf-8")
+        with pytest.raises(StoreError, match="001_one.sql was changed after it was applied"):
+            store.upgrade(tmp_path)
+        assert rows(store, "SELECT to_regclass('two') IS NULL") == [(True,)]  # nothing applied after it

@@ -10,7 +10,9 @@ from pathlib import Path
 import pytest
 
 from pipeline import dedup
-from pipeline.store import _CANDIDATE_QUERY, ArticleInput, Store
+from pipeline.models import ArticleInput
+from pipeline.store import Store
+from pipeline.store.near_duplicates import CANDIDATE_QUERY
 from tests.store.helpers import WHEN, WIRE_STORY, article, item, rows, scalar, wire, words
 
 REPO = Path(__file__).resolve().parents[2]
@@ -73,7 +75,7 @@ def test_cluster_lookup_is_an_index_probe(store: Store) -> None:
     with store.engine.connect() as conn:
         cursor = conn.connection.dbapi_connection.cursor()
         cursor.execute("SET enable_seqscan = off")  # small test tables: make the planner show the index path
-        cursor.execute("EXPLAIN " + _CANDIDATE_QUERY, ([1, 2], [0, 1], [123, 456]))
+        cursor.execute("EXPLAIN " + CANDIDATE_QUERY, ([1, 2], [0, 1], [123, 456]))
         plan = "\n".join(r[0] for r in cursor.fetchall())
         conn.rollback()
     assert "article_band_keys_pkey" in plan and "Nested Loop" in plan and "Hash Join" not in plan
@@ -87,6 +89,7 @@ def test_signatures_are_stable_and_similar_for_light_edits() -> None:
     assert dedup.signature("too short to cluster") is None
 
 
+@pytest.mark.slow  # two Python subprocesses
 def test_signatures_do_not_depend_on_the_process() -> None:
     """Stored signatures must match ones computed later by another process (no salted hash())."""
     code = ("from pipeline import dedup; from tests.store.helpers import WIRE_STORY;"

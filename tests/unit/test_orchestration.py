@@ -6,10 +6,10 @@ from datetime import datetime, timezone
 
 import pytest
 
-from pipeline.checks import assert_healthy, find_problems
 from pipeline.errors import ConfigError, SystemicFailure
 from pipeline.models import Window
 from pipeline.orchestration import plan_run, resolve_window
+from pipeline.run.checks import find_problems, raise_on_problems
 from pipeline.settings import Settings
 
 UTC = timezone.utc
@@ -63,7 +63,7 @@ def test_checks_flag_a_silent_source_and_a_high_failure_rate() -> None:
     assert "yielded no articles" in find_problems([_summary()], {"a": 0}, 0.5)[0]
     assert "failure rate" in find_problems([_summary(fetched=2, failed=8, stored=2)], {"a": 2}, 0.5)[0]
     with pytest.raises(SystemicFailure, match="yielded no articles"):
-        assert_healthy([_summary()], {}, 0.5)
+        raise_on_problems(find_problems([_summary()], {}, 0.5))
 
 
 def test_a_rerun_that_found_nothing_new_is_healthy() -> None:

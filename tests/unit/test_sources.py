@@ -44,6 +44,10 @@ def test_rules_and_politeness_are_parsed() -> None:
          "invalid drop_selectors entry"),
         ([{"name": "a", "urls": ["https://a.example/1"], "politeness": {"min_delay": -1}}], "min_delay"),
         ([{"name": "a", "urls": ["https://a.example/1"], "politeness": {"max_connections": 0}}], "max_connections"),
+        ([{"name": "a", "urls": ["https://a.example/1"], "politeness": {"max_connections": True}}],
+         "max_connections"),
+        ([{"name": "a", "urls": ["https://a.example/1"], "rules": {"drop": ["x"]}}],
+         "rules: unknown key(s) drop; allowed: drop_line_patterns, drop_selectors"),
     ],
 )
 def test_invalid_documents_are_refused_clearly(document: object, message: str) -> None:

@@ -32,12 +32,7 @@ def find_problems(
     return problems
 
 
-def assert_healthy(
-    summaries: Sequence[Mapping[str, Any]],
-    articles_in_window: Mapping[str, int],
-    failure_rate_threshold: float,
-) -> None:
+def raise_on_problems(problems: Sequence[str]) -> None:
     """Raise SystemicFailure listing every problem, so the run shows red."""
-    problems = find_problems(summaries, articles_in_window, failure_rate_threshold)
     if problems:
         raise SystemicFailure("run checks failed: " + "; ".join(problems))

@@ -35,12 +35,6 @@ class SourceStats:
     def stored(self) -> int:
         return self.inserted + self.updated
 
-    @property
-    def failure_rate(self) -> float:
-        """Failed URLs over URLs attempted (fetched or failed); 0 when nothing was tried."""
-        tried = self.fetched + self.failed
-        return self.failed / tried if tried else 0.0
-
     def to_dict(self) -> dict[str, Any]:
         data = {name: getattr(self, name) for name in _COUNTERS}
         data["stored"] = self.stored

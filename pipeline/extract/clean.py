@@ -11,7 +11,7 @@ import lxml.html
 from lxml import etree
 from lxml.html import HtmlElement
 
-from pipeline.errors import ConfigError, ExtractError
+from pipeline.errors import ExtractError, Reason
 from pipeline.models import CleaningRules
 
 # --- structure: containers whose class/id names them as page furniture -------------------------
@@ -130,22 +130,6 @@ _HEADLINE_WORDS = 25
 _PROMO_RUN = 8  # headlines dropped after a "Related stories" heading
 
 
-def validate_rules(rules: CleaningRules) -> None:
-    """Raise ConfigError for a CSS selector or line pattern that does not compile."""
-    import soupsieve
-
-    for selector in rules.drop_selectors:
-        try:
-            soupsieve.compile(selector)
-        except (soupsieve.SelectorSyntaxError, ValueError) as exc:
-            raise ConfigError(f"invalid drop_selectors entry {selector!r}: {exc}") from None
-    for pattern in rules.drop_line_patterns:
-        try:
-            re.compile(pattern)
-        except re.error as exc:
-            raise ConfigError(f"invalid drop_line_patterns entry {pattern!r}: {exc}") from None
-
-
 def drop_selected(html: str, selectors: Iterable[str]) -> tuple[str, list[str]]:
     """The rule-driven pass: remove what a source's CSS selectors match (BeautifulSoup + soupsieve,
     the CSS dialect the sources file is validated with); only sources with selectors pay for it."""
@@ -161,7 +145,7 @@ def drop_selected(html: str, selectors: Iterable[str]) -> tuple[str, list[str]]:
         try:
             matches = soup.select(selector)
         except (soupsieve.SelectorSyntaxError, ValueError) as exc:
-            raise ExtractError(f"bad drop selector {selector!r}: {exc}", reason="bad_rule") from None
+            raise ExtractError(f"bad drop selector {selector!r}: {exc}", reason=Reason.BAD_RULE) from None
         for node in matches:
             node.decompose()
             removed.append(f"selector:{selector}")

@@ -1,0 +1,120 @@
+"""The extraction pool: worker processes (one per core) that kill and replace a worker stuck on a page."""
+
+from __future__ import annotations
+
+import multiprocessing
+import signal
+from collections import deque
+from collections.abc import Iterable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, wait
+from concurrent.futures import TimeoutError as FutureTimeout
+
+from pebble import ProcessExpired, ProcessPool
+
+from pipeline.errors import PipelineError, Reason
+from pipeline.models import Extracted, ExtractionJob, Failure, Outcome, Stage
+from pipeline.settings import Settings
+
+PRELOAD = ["pipeline.run.worker_preload"]  # imported once by the forkserver, shared by every worker
+
+
+def extract_job(job: ExtractionJob) -> Outcome:
+    """Worker entry point: an article with its MinHash signature, or a Failure with the reason (never raises)."""
+    from pipeline.dedup import signature_bytes
+    from pipeline.extract import process_raw
+
+    try:
+        article = process_raw(job.body, job.content_type, job.final_url, job.rules, job.hints)
+        return Extracted(article, signature_bytes(article.body))
+    except PipelineError as exc:
+        return _failure(job, exc.reason, str(exc))
+    except Exception as exc:  # a bug in a third-party parser must not end the run
+        return _failure(job, Reason.EXTRACTOR_CRASHED, f"{type(exc).__name__}: {exc}")
+
+
+def _failure(job: ExtractionJob, reason: str, detail: str) -> Failure:
+    return Failure(job.url, job.source, Stage.EXTRACT, reason, detail[:500])
+
+
+def _die_on_sigterm() -> None:
+    """Worker initializer: a SIGTERM ends the worker at once. A Python-level handler (pebble installs
+    one) only runs between bytecodes, so a worker stuck inside C code (a regex, a parser) would ignore
+    it until pebble's SIGKILL some seconds later."""
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
+class ExtractorPool:
+    """Submit jobs, get finished (job, outcome) pairs back; keeps at most `max_in_flight` pending.
+
+    Each job runs under the time limit `settings.extract_timeout`: past it, the worker is killed
+    (whatever it is doing, C code included), the job fails with reason `timeout`, and a new worker
+    takes its place. A worker that dies otherwise fails only its own job (`worker_crashed`).
+    """
+
+    def __init__(self, settings: Settings) -> None:
+        self.workers = settings.resolved_extract_workers
+        self.time_limit = settings.extract_timeout
+        # Room for a whole raw batch (submitted right after each save of raw pages) plus a working
+        # queue, so that fetching and storing the next batch overlaps extraction of this one.
+        self.max_in_flight = max(8, settings.batch_size + self.workers * 8)
+        self.pending: deque[tuple[ExtractionJob, Future[Outcome]]] = deque()
+        self.pool: ProcessPool | None = None
+
+    def __enter__(self) -> ExtractorPool:
+        context = multiprocessing.get_context("forkserver")  # safe beside the parent's fetch threads
+        context.set_forkserver_preload(PRELOAD)
+        self.pool = ProcessPool(max_workers=self.workers, initializer=_die_on_sigterm, context=context)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        assert self.pool is not None
+        if self.pending:  # the run is failing: do not wait for the jobs left
+            self.pool.stop()
+        else:
+            self.pool.close()
+        self.pool.join()
+
+    def submit(self, job: ExtractionJob) -> list[tuple[ExtractionJob, Outcome]]:
+        """Queue a job; returns results that finished meanwhile (blocks while the pool is full)."""
+        assert self.pool is not None, "use ExtractorPool as a context manager"
+        self.pending.append((job, self.pool.schedule(extract_job, args=(job,), timeout=self.time_limit)))
+        finished = self._collect_done()
+        while len(self.pending) >= self.max_in_flight:
+            wait([f for _, f in self.pending], return_when=FIRST_COMPLETED)
+            finished.extend(self._collect_done())
+        return finished
+
+    def drain(self) -> list[tuple[ExtractionJob, Outcome]]:
+        """Wait for every pending job and return the results."""
+        finished: list[tuple[ExtractionJob, Outcome]] = []
+        while self.pending:
+            wait([f for _, f in self.pending], return_when=FIRST_COMPLETED)
+            finished.extend(self._collect_done())
+        return finished
+
+    def map(self, jobs: Iterable[ExtractionJob]) -> Iterator[tuple[ExtractionJob, Outcome]]:
+        """Every job's outcome, in completion order, with at most `max_in_flight` jobs pending."""
+        for job in jobs:
+            yield from self.submit(job)
+        yield from self.drain()
+
+    def _collect_done(self) -> list[tuple[ExtractionJob, Outcome]]:
+        finished: list[tuple[ExtractionJob, Outcome]] = []
+        still: deque[tuple[ExtractionJob, Future[Outcome]]] = deque()
+        for job, future in self.pending:
+            if future.done():
+                finished.append((job, self._outcome(job, future)))
+            else:
+                still.append((job, future))
+        self.pending = still
+        return finished
+
+    def _outcome(self, job: ExtractionJob, future: Future[Outcome]) -> Outcome:
+        try:
+            return future.result()
+        except FutureTimeout:
+            return _failure(job, Reason.TIMEOUT, f"extraction exceeded {self.time_limit:g}s; worker replaced")
+        except ProcessExpired as exc:
+            return _failure(job, Reason.WORKER_CRASHED, f"the extraction worker process died ({exc})")
+        except Exception as exc:  # noqa: BLE001 - e.g. a job that cannot be sent to a worker
+            return _failure(job, Reason.EXTRACTOR_CRASHED, f"{type(exc).__name__}: {exc}")

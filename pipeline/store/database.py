@@ -1,0 +1,173 @@
+"""The database connection: engine, one transaction per unit of work, driver errors translated, URL masking;
+creating a database on a server."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from typing import Any, Self
+
+import psycopg2
+import psycopg2.extras
+import sqlalchemy as sa
+
+from pipeline.errors import DatabaseUnavailable, StoreError
+
+PAGE_SIZE = 1000  # rows per execute_values statement
+
+_CREDENTIALS = re.compile(r"(?P<prefix>[A-Za-z][A-Za-z0-9+.\-]*://[^:/@\s]*):(?P<secret>\S+)@")  # to last @
+_PASSWORD_PARAM = re.compile(r"(?P<key>password=)[^&\s]*", re.IGNORECASE)
+_DISCONNECT = (sa.exc.OperationalError, sa.exc.InterfaceError, psycopg2.OperationalError, psycopg2.InterfaceError)
+# (character, escape) in COPY text format; backslash first. Chained str.replace, because str.translate
+# with a dict table is about 20x slower on long non-ASCII bodies.
+_COPY_ESCAPES = (("\\", "\\\\"), ("\n", "\\n"), ("\r", "\\r"), ("\t", "\\t"))
+
+Cursor = Any  # a psycopg2 cursor (psycopg2 ships no type hints)
+
+
+def mask_url(url: str) -> str:
+    """The URL with any password replaced by `***` (safe for logs and error messages)."""
+    return _PASSWORD_PARAM.sub(r"\g<key>***", _CREDENTIALS.sub(r"\g<prefix>:***@", url))
+
+
+def normalise_url(url: str) -> str:
+    """Use the psycopg2 driver for `postgresql://` and `postgres://` URLs."""
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg2://" + url[len(prefix):]
+    return url
+
+
+def first_line(exc: BaseException) -> str:
+    """First line of the earliest driver error in the chain (not the failed rollback), masked."""
+    while isinstance(exc.__context__, (sa.exc.SQLAlchemyError, psycopg2.Error)):
+        exc = exc.__context__
+    orig = getattr(exc, "orig", None) or exc
+    text = str(orig).strip().splitlines()
+    return mask_url(text[0] if text else type(orig).__name__)
+
+
+def json_value(value: Any) -> psycopg2.extras.Json:
+    """A JSONB parameter (keys sorted, anything else as its string)."""
+    return psycopg2.extras.Json(value, dumps=lambda v: json.dumps(v, default=str, sort_keys=True))
+
+
+def copy_text(value: Any) -> str:
+    """One value in COPY text format (NULL, escaped text, array literal, ISO timestamp, number)."""
+    if value is None:
+        return "\\N"
+    if isinstance(value, list):
+        quoted = ('"' + str(v).replace("\\", "\\\\").replace('"', '\\"') + '"' for v in value)
+        value = "{" + ",".join(quoted) + "}"
+    elif isinstance(value, datetime):
+        value = value.isoformat()
+    text = str(value)
+    for char, escape in _COPY_ESCAPES:
+        if char in text:
+            text = text.replace(char, escape)
+    return text
+
+
+def copy_lines(cur: Cursor, target: str, lines: Iterable[str]) -> None:
+    """COPY text-format lines (values already escaped) into `target` ("table (columns)")."""
+    buffer = io.StringIO("\n".join(lines) + "\n")
+    cur.copy_expert(f"COPY {target} FROM STDIN", buffer)
+
+
+def int_array(values: Iterable[int]) -> str:
+    """An integer array literal: one short string parameter instead of thousands of adapted list items."""
+    return "{" + ",".join(map(str, values)) + "}"
+
+
+def database_url(server_url: str, name: str) -> str:
+    """The URL of database `name` on the server of `server_url` (same user, password and options)."""
+    return sa.engine.make_url(server_url).set(database=name).render_as_string(hide_password=False)
+
+
+def create_database(server_url: str, name: str) -> str:
+    """Create database `name` on the server of `server_url` unless it exists (safe against a concurrent
+    create); return its URL. The one database creator of the pipeline (embedded server, `make up`)."""
+    engine = sa.create_engine(normalise_url(server_url), isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as conn:
+            if conn.execute(sa.text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}).scalar():
+                return database_url(server_url, name)
+            try:
+                conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+            except sa.exc.ProgrammingError as exc:  # created concurrently by another process
+                if "already exists" not in str(exc):
+                    raise
+    except sa.exc.SQLAlchemyError as exc:
+        raise DatabaseUnavailable(f"cannot create database {name}: {first_line(exc)}") from None
+    finally:
+        engine.dispose()
+    return database_url(server_url, name)
+
+
+class Database:
+    """An open PostgreSQL engine; every unit of work is one transaction on a raw psycopg2 cursor."""
+
+    def __init__(self, engine: sa.Engine, url: str) -> None:
+        self._engine = engine
+        self.masked_url = mask_url(url)
+
+    @classmethod
+    def open(cls, url: str, **engine_kw: Any) -> Self:
+        """Create the engine and check that the database answers, or raise `DatabaseUnavailable`."""
+        url = normalise_url(url)
+        connect_args = {"connect_timeout": 10, "application_name": "news-pipeline",
+                        "options": "-c timezone=UTC", **engine_kw.pop("connect_args", {})}
+        try:
+            engine = sa.create_engine(url, pool_pre_ping=True, connect_args=connect_args, **engine_kw)
+        except (sa.exc.ArgumentError, ValueError) as exc:
+            raise StoreError(f"invalid database URL {mask_url(url)}: {first_line(exc)}") from None
+        try:
+            with engine.connect() as conn:
+                conn.execute(sa.text("SELECT 1"))
+        except (sa.exc.SQLAlchemyError, psycopg2.Error) as exc:
+            engine.dispose()
+            raise DatabaseUnavailable(f"cannot connect to {mask_url(url)}: {first_line(exc)}") from None
+        return cls(engine, url)
+
+    @property
+    def engine(self) -> sa.Engine:
+        return self._engine
+
+    def close(self) -> None:
+        self._engine.dispose()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def _errors(self, action: str) -> Iterator[None]:
+        """Translate driver errors: lost connection -> DatabaseUnavailable, others -> StoreError."""
+        try:
+            yield
+        except _DISCONNECT as exc:
+            raise DatabaseUnavailable(f"{action}: database unavailable ({self.masked_url}): "
+                                      f"{first_line(exc)}") from exc
+        except sa.exc.DBAPIError as exc:
+            if exc.connection_invalidated:
+                raise DatabaseUnavailable(f"{action}: connection lost ({self.masked_url})") from exc
+            raise StoreError(f"{action} failed: {first_line(exc)}") from exc
+        except (sa.exc.SQLAlchemyError, psycopg2.Error) as exc:
+            raise StoreError(f"{action} failed: {first_line(exc)}") from exc
+
+    @contextmanager
+    def _transaction(self, action: str) -> Iterator[Cursor]:
+        """One transaction with a raw psycopg2 cursor (for execute_values and COPY); all or nothing."""
+        with self._errors(action), self._engine.begin() as conn:
+            cursor = conn.connection.dbapi_connection.cursor()
+            try:
+                yield cursor
+            finally:
+                if not cursor.connection.closed:
+                    cursor.close()
