@@ -1,8 +1,11 @@
 # The two quick-start commands: `make up` (the main job) and `make test` (the whole test suite).
-.PHONY: up test test-fast ingest-demo bootstrap lint eval bench
+.PHONY: up airflow test test-fast ingest-demo bootstrap lint eval bench newcomer-check
 
-up:            ## Airflow (standalone) with the news DAGs unpaused, embedded PostgreSQL, offline demo site
+up:            ## Airflow with the news DAGs unpaused, embedded PostgreSQL, offline demo site; Ctrl-C stops it all
 	scripts/up
+
+airflow:       ## the Airflow CLI against the running `make up`, from a second shell: make airflow ARGS="dags list"
+	@scripts/airflow $(ARGS)
 
 test:          ## install, lint, validate docker-compose.yml, run every test
 	scripts/test
@@ -10,8 +13,8 @@ test:          ## install, lint, validate docker-compose.yml, run every test
 ingest-demo:   ## one CLI run: ingest the offline demo site into the embedded PostgreSQL
 	scripts/ingest-demo
 
-bootstrap:
-	scripts/bootstrap
+bootstrap:     ## create .venv (PYTHON=/path/to/python3.x to choose the interpreter)
+	@scripts/bootstrap
 
 lint: bootstrap
 	.venv/bin/ruff check pipeline dags tests bench
@@ -24,3 +27,6 @@ bench: bootstrap ## throughput benchmark (see README, Benchmarks)
 
 test-fast: bootstrap ## pure and unit tests: no database, no Airflow, no worker processes (well under a minute)
 	.venv/bin/python -m pytest -q -m "not db and not airflow and not slow"
+
+newcomer-check: ## a fresh clone through make up, a backfill, psql, Ctrl-C; as root also as a throwaway user
+	scripts/newcomer-check

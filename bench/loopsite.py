@@ -1,9 +1,8 @@
-"""A loopback news site for benchmarks: N unique article pages over H hosts, one RSS feed per host."""
+"""Benchmark pages for the loopback news site kit: N unique article pages over H hosts, one RSS feed per host."""
 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import gzip
 import html
 import json
@@ -12,8 +11,9 @@ import re
 import sys
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from email.utils import format_datetime
 from pathlib import Path
+
+from pipeline.newssite import RequestInfo, Response, Site, feed_xml
 
 WINDOW_START = datetime(2026, 11, 1, tzinfo=UTC)
 WINDOW_END = WINDOW_START + timedelta(days=1)
@@ -160,66 +160,29 @@ def render(templates: list[Template], layout: Layout, i: int, base: str) -> byte
 
 def feed(layout: Layout, host: int, base: str) -> bytes:
     """RSS 2.0 listing every page of `host` with a pubDate inside the window."""
-    items = "".join(
-        f"<item><title>Story {i}</title><link>{base}{layout.path(i)}</link><guid>{base}{layout.path(i)}</guid>"
-        f"<pubDate>{format_datetime(layout.published(i))}</pubDate></item>" for i in layout.pages_of(host))
-    return (f'<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel><title>Bench host {host}</title>'
-            f"<link>{base}/</link><description>benchmark</description>{items}</channel></rss>").encode("utf-8")
+    items = ((f"{base}{layout.path(i)}", f"Story {i}", layout.published(i)) for i in layout.pages_of(host))
+    return feed_xml(f"Bench host {host}", items, link=f"{base}/", guid=True).encode("utf-8")
 
 
-class _Server:
-    """HTTP/1.1 with keep-alive over asyncio; one listening socket per host; bodies built in memory."""
+def bench_site(templates: list[Template], layout: Layout, latency: float, ip: str = "127.0.0.1") -> Site:
+    """The kit's loopback site with one listening socket per host; pages rendered on request."""
+    site = Site(latency=latency, host=ip, hosts=layout.hosts)
+    feeds = {h: feed(layout, h, site.base_of(h)) for h in range(layout.hosts)}
+    robots = Response("User-agent: *\nAllow: /\n", content_type="text/plain")
 
-    def __init__(self, templates: list[Template], layout: Layout, latency: float) -> None:
-        self.templates, self.layout, self.latency = templates, layout, latency
-        self.ports: list[int] = []
-        self.feeds: dict[int, bytes] = {}
-        self.requests = 0
-
-    async def start(self, host_ip: str) -> None:
-        for h in range(self.layout.hosts):
-            server = await asyncio.start_server(lambda r, w, h=h: self.client(h, r, w), host_ip, 0, backlog=256)
-            self.ports.append(server.sockets[0].getsockname()[1])
-        for h, port in enumerate(self.ports):
-            self.feeds[h] = feed(self.layout, h, f"http://{host_ip}:{port}")
-        self.host_ip = host_ip
-
-    async def client(self, host: int, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        try:
-            while True:
-                head = await reader.readuntil(b"\r\n\r\n")
-                path = head.split(b" ", 2)[1].decode("latin-1").split("?")[0]
-                self.requests += 1
-                if self.latency:
-                    await asyncio.sleep(self.latency)
-                status, ctype, body = self.answer(host, path)
-                writer.write(f"HTTP/1.1 {status}\r\nContent-Type: {ctype}\r\nContent-Length: {len(body)}\r\n"
-                             "Connection: keep-alive\r\n\r\n".encode("latin-1") + body)
-                await writer.drain()
-        except (asyncio.IncompleteReadError, ConnectionError, asyncio.LimitOverrunError, IndexError):
-            pass
-        finally:
-            writer.close()
-
-    def answer(self, host: int, path: str) -> tuple[str, str, bytes]:
+    def answer(info: RequestInfo) -> Response | None:
+        path = info.path.split("?")[0]
         if path == "/feed.xml":
-            return "200 OK", "application/rss+xml; charset=utf-8", self.feeds[host]
+            return Response(feeds[info.host], content_type="application/rss+xml; charset=utf-8")
         if path == "/robots.txt":
-            return "200 OK", "text/plain", b"User-agent: *\nAllow: /\n"
-        i = self.layout.index_of(path)
-        if i is None or self.layout.host_of(i) != host:
-            return "404 Not Found", "text/html", b"<html><body>not found</body></html>"
-        base = f"http://{self.host_ip}:{self.ports[host]}"
-        return "200 OK", "text/html; charset=utf-8", render(self.templates, self.layout, i, base)
+            return robots
+        i = layout.index_of(path)
+        if i is None or layout.host_of(i) != info.host:
+            return None
+        return Response(render(templates, layout, i, site.base_of(info.host)))
 
-
-async def _serve(args: argparse.Namespace) -> None:
-    templates = load_templates(Path(args.dataset) if args.dataset else None, args.synthetic)
-    server = _Server(templates, Layout(args.n, args.hosts), args.latency)
-    await server.start(args.ip)
-    print(json.dumps({"ports": server.ports, "templates": len(templates)}), flush=True)
-    loop = asyncio.get_running_loop()
-    await loop.run_in_executor(None, sys.stdin.read)  # the parent closes our stdin to stop us
+    site.resolver = answer
+    return site
 
 
 def main() -> None:
@@ -230,7 +193,11 @@ def main() -> None:
     parser.add_argument("--hosts", type=int, required=True)
     parser.add_argument("--latency", type=float, default=0.05)
     parser.add_argument("--ip", default="127.0.0.1")
-    asyncio.run(_serve(parser.parse_args()))
+    args = parser.parse_args()
+    templates = load_templates(Path(args.dataset) if args.dataset else None, args.synthetic)
+    with bench_site(templates, Layout(args.n, args.hosts), args.latency, args.ip) as site:
+        print(json.dumps({"ports": site.ports, "templates": len(templates)}), flush=True)
+        sys.stdin.read()  # the parent closes our stdin to stop us
 
 
 if __name__ == "__main__":

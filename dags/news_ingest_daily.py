@@ -29,12 +29,13 @@ FETCH_POOL = "news_fetch"
     params={
         "sources_file": Param(DEFAULT_SOURCES, type="string", title="Sources file",
                               description="Path of the sources YAML on the workers"),
-        "sources": Param([], type="array", items={"type": "string"}, title="Sources",
+        # "null" in a type makes the Trigger form show the field as optional (no required mark)
+        "sources": Param([], type=["null", "array"], items={"type": "string"}, title="Sources",
                          description="Only these source names (empty: all sources of the file)"),
         "start_date": Param(None, type=["null", "string"], format="date", title="Window start (UTC day)",
                             description="With end_date: ingest [start_date, end_date) instead of the run's interval"),
         "end_date": Param(None, type=["null", "string"], format="date", title="Window end (exclusive)"),
-        "refetch": Param(False, type="boolean", title="Refetch URLs already stored"),
+        "refetch": Param(False, type=["null", "boolean"], title="Refetch URLs already stored"),
     },
 )
 def news_ingest_daily() -> None:

@@ -27,8 +27,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s")
-    if not args.verbose:  # trafilatura reports every discarded block as a warning
-        logging.getLogger("trafilatura").setLevel(logging.ERROR)
+    if not args.verbose:  # trafilatura logs discarded blocks and unparsable input; our errors say it once
+        logging.getLogger("trafilatura").setLevel(logging.CRITICAL)
     try:
         return int(args.handler(args) or EXIT_OK)
     except ConfigError as exc:
@@ -133,6 +133,7 @@ def _add_demo_site(commands: Any) -> None:
     cmd = commands.add_parser("demo-site", help="serve a small offline news site on loopback (for demos)")
     cmd.add_argument("--port", type=int, default=8765)
     cmd.add_argument("--write-sources", type=Path, help="write a sources file pointing at the site here")
+    cmd.add_argument("--write-info", type=Path, help="write the site's address and days (JSON) here")
     cmd.set_defaults(handler=cmd_demo_site)
 
 
@@ -313,9 +314,9 @@ def cmd_archive_url(args: argparse.Namespace) -> int:
 
 
 def cmd_demo_site(args: argparse.Namespace) -> int:
-    from pipeline.demo import serve_demo_site
+    from pipeline.newssite import serve_demo_site
 
-    serve_demo_site(args.port, args.write_sources)
+    serve_demo_site(args.port, args.write_sources, args.write_info)
     return EXIT_OK
 
 

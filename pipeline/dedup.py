@@ -100,17 +100,13 @@ def similarity(a: MinHash, b: MinHash) -> float:
 
 @dataclass(frozen=True)
 class Match:
-    """The best near-duplicate candidate of one article."""
+    """A near-duplicate candidate of one article and its estimated similarity."""
 
     candidate: int
     similarity: float
 
 
-def best_match(minhash: MinHash, candidates: dict[int, MinHash]) -> Match | None:
-    """The most similar candidate at or above THRESHOLD, ties to the lowest id (oldest article)."""
-    best: Match | None = None
-    for key in sorted(candidates):
-        score = similarity(minhash, candidates[key])
-        if score >= THRESHOLD and (best is None or score > best.similarity):
-            best = Match(key, score)
-    return best
+def ranked_matches(minhash: MinHash, candidates: dict[int, MinHash]) -> list[Match]:
+    """Every candidate at or above THRESHOLD, most similar first, ties to the lowest id (oldest article)."""
+    scored = (Match(key, similarity(minhash, candidates[key])) for key in sorted(candidates))
+    return sorted((m for m in scored if m.similarity >= THRESHOLD), key=lambda m: -m.similarity)

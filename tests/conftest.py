@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterator
@@ -56,19 +58,53 @@ def archive_dir(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.Mo
     return path
 
 
-def _server_url() -> str:
-    """TEST_DATABASE_URL when set, else an embedded PostgreSQL for the session."""
-    url = os.environ.get("TEST_DATABASE_URL")
-    if url:
-        return url
-    from pipeline.embedded import embedded_database_url
+def server_parent_dir() -> Path:
+    """A fresh directory to hold an embedded server's data dir.
 
-    return embedded_database_url(Path(os.environ.get("NEWS_PIPELINE_TEST_DATA", "/tmp/news-pipeline-test-pg")))
+    Traversable by others (0711) because as root the server runs as user pgserver; pytest's tmp_path
+    (0700, shared by every root session on the machine) is not.
+    """
+    parent = Path(tempfile.mkdtemp(prefix="news-pipeline-test-"))
+    parent.chmod(0o711)
+    return parent
+
+
+@pytest.fixture
+def embedded_data_dir() -> Iterator[Path]:
+    """A data dir for a test's own embedded server (the test stops it), removed afterwards."""
+    parent = server_parent_dir()
+    try:
+        yield parent / "pg"
+    finally:
+        shutil.rmtree(parent, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
-def pg_server_url() -> str:
-    return _server_url()
+def pg_server_url() -> Iterator[str]:
+    """TEST_DATABASE_URL when set, else an embedded PostgreSQL of this test session, stopped at its end.
+
+    The embedded server lives in a fresh per-run directory (NEWS_PIPELINE_TEST_DATA to choose one), so
+    users and concurrent runs never share or block each other's server.
+    """
+    url = os.environ.get("TEST_DATABASE_URL")
+    if url:
+        yield url
+        return
+    from pipeline.embedded import embedded_database_url, running_postmaster, stop_embedded
+
+    chosen = os.environ.get("NEWS_PIPELINE_TEST_DATA")
+    parent = Path(chosen).parent if chosen else server_parent_dir()
+    parent.mkdir(parents=True, exist_ok=True)
+    parent.chmod(parent.stat().st_mode | 0o711)
+    data_dir = Path(chosen) if chosen else parent / "pg"
+    was_running = running_postmaster(data_dir) is not None
+    try:
+        yield embedded_database_url(data_dir)
+    finally:
+        if not was_running:
+            stop_embedded(data_dir)
+        if not chosen:
+            shutil.rmtree(parent, ignore_errors=True)
 
 
 class Databases:

@@ -231,8 +231,13 @@ def interleave_hosts(targets: Sequence[Target]) -> Iterator[str]:
 
 
 def raise_if_systemic(summary: RunSummary) -> None:
-    """Every fetch failing is a systemic problem (network down, blocked): raise so Airflow retries."""
+    """Nothing useful done is a failed run: discovery failed with nothing found, or every fetch failed."""
+    reasons = summary.failures_by_reason()
+    discover_failures = {r: n for r, n in sorted(reasons.items()) if r.startswith(f"{Stage.DISCOVER}:")}
+    if discover_failures and not summary.total("discovered") and not summary.total("not_modified"):
+        raise SystemicFailure(f"discovery failed and found nothing in {len(summary.sources)} source(s): "
+                              + ", ".join(f"{r} x{n}" for r, n in discover_failures.items()))
     fetched = summary.total("fetched")
-    fetch_failures = sum(n for reason, n in summary.failures_by_reason().items() if reason.startswith("fetch:"))
+    fetch_failures = sum(n for reason, n in reasons.items() if reason.startswith(f"{Stage.FETCH}:"))
     if fetch_failures >= 5 and fetched == 0:
         raise SystemicFailure(f"all {fetch_failures} fetches failed: {dict(summary.failures_by_reason())}")

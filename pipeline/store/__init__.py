@@ -3,7 +3,7 @@
 from pipeline.store.articles import Articles
 from pipeline.store.boilerplate import LearnedBoilerplate
 from pipeline.store.cache import HttpCacheTable
-from pipeline.store.database import mask_url
+from pipeline.store.database import create_database, database_url, mask_url
 from pipeline.store.discovered import Discovered
 from pipeline.store.ledger import Ledger
 from pipeline.store.migrations import Migrations, migrations_dir
@@ -14,4 +14,4 @@ class Store(Migrations, Ledger, Discovered, RawPages, Articles, HttpCacheTable, 
     """PostgreSQL access for the pipeline: `Store.open(url)`; implements the `HttpCache` protocol."""
 
 
-__all__ = ["Store", "mask_url", "migrations_dir"]
+__all__ = ["Store", "create_database", "database_url", "mask_url", "migrations_dir"]

@@ -1,4 +1,5 @@
-"""The database connection: engine, one transaction per unit of work, driver errors translated, URL masking."""
+"""The database connection: engine, one transaction per unit of work, driver errors translated, URL masking;
+creating a database on a server."""
 
 from __future__ import annotations
 
@@ -80,6 +81,31 @@ def copy_lines(cur: Cursor, target: str, lines: Iterable[str]) -> None:
 def int_array(values: Iterable[int]) -> str:
     """An integer array literal: one short string parameter instead of thousands of adapted list items."""
     return "{" + ",".join(map(str, values)) + "}"
+
+
+def database_url(server_url: str, name: str) -> str:
+    """The URL of database `name` on the server of `server_url` (same user, password and options)."""
+    return sa.engine.make_url(server_url).set(database=name).render_as_string(hide_password=False)
+
+
+def create_database(server_url: str, name: str) -> str:
+    """Create database `name` on the server of `server_url` unless it exists (safe against a concurrent
+    create); return its URL. The one database creator of the pipeline (embedded server, `make up`)."""
+    engine = sa.create_engine(normalise_url(server_url), isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as conn:
+            if conn.execute(sa.text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}).scalar():
+                return database_url(server_url, name)
+            try:
+                conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+            except sa.exc.ProgrammingError as exc:  # created concurrently by another process
+                if "already exists" not in str(exc):
+                    raise
+    except sa.exc.SQLAlchemyError as exc:
+        raise DatabaseUnavailable(f"cannot create database {name}: {first_line(exc)}") from None
+    finally:
+        engine.dispose()
+    return database_url(server_url, name)
 
 
 class Database:

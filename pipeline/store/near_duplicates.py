@@ -19,6 +19,12 @@ CROSS JOIN LATERAL (
 WHERE b.article_id <> q.owner
 """
 
+# Every member (and its signature) of the clusters the given articles belong to.
+MEMBERSHIP_QUERY = (
+    "SELECT m.article_id, m.cluster_id, s.signature FROM near_duplicate_members m"
+    " LEFT JOIN article_minhash s ON s.article_id = m.article_id"
+    " WHERE m.cluster_id IN (SELECT cluster_id FROM near_duplicate_members WHERE article_id = ANY(%s))")
+
 
 def sign(rows: list[tuple[int, str, bytes | None]]) -> dict[int, MinHash]:
     """MinHash signatures of the bodies long enough to cluster, by article id (pure CPU work).
@@ -40,15 +46,13 @@ def link_near_duplicates(cur: Cursor, ids: list[int], signatures: dict[int, MinH
     if not signatures:
         return
     keys = {aid: dedup.band_keys(sig) for aid, sig in signatures.items()}
-    candidates, known, members = _cluster_candidates(cur, keys)
-    plan = _ClusterPlan(members)
+    candidates, known, plan = _cluster_candidates(cur, keys)
+    plan.signatures.update(signatures)
     seen: dict[tuple[int, int], list[int]] = {}
     for aid, sig in signatures.items():
         if aid not in plan.cluster_of:
             pool = candidates.get(aid, set()) | {c for bk in keys[aid] for c in seen.get(bk, [])}
-            match = dedup.best_match(sig, {c: known[c] for c in pool if c in known})
-            if match is not None:
-                plan.join(aid, match)
+            plan.join_best(aid, sig, dedup.ranked_matches(sig, {c: known[c] for c in pool if c in known}))
         for band_key in keys[aid]:
             seen.setdefault(band_key, []).append(aid)
         known[aid] = sig
@@ -57,8 +61,8 @@ def link_near_duplicates(cur: Cursor, ids: list[int], signatures: dict[int, MinH
 
 
 def _cluster_candidates(cur: Cursor, keys: dict[int, list[tuple[int, int]]]
-                        ) -> tuple[dict[int, set[int]], dict[int, MinHash], dict[int, int]]:
-    """Stored articles sharing a band key with each new one, their signatures, and cluster memberships."""
+                        ) -> tuple[dict[int, set[int]], dict[int, MinHash], _ClusterPlan]:
+    """Stored articles sharing a band key with each new one, their signatures, and their clusters."""
     triples = [(aid, band, key) for aid, pairs in keys.items() for band, key in pairs]
     owners, bands, values = ([t[i] for t in triples] for i in range(3))
     cur.execute(CANDIDATE_QUERY, (int_array(owners), int_array(bands), int_array(values)))
@@ -68,9 +72,11 @@ def _cluster_candidates(cur: Cursor, keys: dict[int, list[tuple[int, int]]]
     found = sorted({c for cs in candidates.values() for c in cs})
     cur.execute("SELECT article_id, signature FROM article_minhash WHERE article_id = ANY(%s)", (found,))
     known = {aid: dedup.from_bytes(sig) for aid, sig in cur.fetchall()}
-    cur.execute("SELECT article_id, cluster_id FROM near_duplicate_members WHERE article_id = ANY(%s)",
-                (found + list(keys),))
-    return candidates, known, dict(cur.fetchall())
+    cur.execute(MEMBERSHIP_QUERY, (found + list(keys),))
+    plan = _ClusterPlan()
+    for aid, cluster, signature in cur.fetchall():
+        plan.add_member(aid, cluster, None if signature is None else dedup.from_bytes(signature))
+    return candidates, known, plan
 
 
 def _write_signatures(cur: Cursor, signatures: dict[int, MinHash], keys: dict[int, list[tuple[int, int]]]) -> None:
@@ -82,22 +88,50 @@ def _write_signatures(cur: Cursor, signatures: dict[int, MinHash], keys: dict[in
 
 
 class _ClusterPlan:
-    """Cluster changes decided in memory for one batch, written at the end in two statements."""
+    """Cluster changes decided in memory for one batch, written at the end in two statements.
 
-    def __init__(self, members: dict[int, int]) -> None:
-        self.cluster_of = dict(members)
+    An article joins a cluster only when it is alike every member with a signature, not merely one of
+    them: A~B and B~C never put A and C in one story when A and C are not alike (no chaining).
+    """
+
+    def __init__(self) -> None:
+        self.cluster_of: dict[int, int] = {}
+        self.members: dict[int, list[int]] = {}  # cluster id (stored, or temporary negative) -> articles
+        self.signatures: dict[int, MinHash] = {}  # of the members and of the batch, by article
         self.new_clusters: dict[int, int] = {}  # temporary (negative) id -> representative article
         self.new_members: list[tuple[int, int, float, int | None]] = []
 
+    def add_member(self, article_id: int, cluster: int, signature: MinHash | None) -> None:
+        """Record a stored membership (and the member's signature, when it has one)."""
+        self.cluster_of[article_id] = cluster
+        self.members.setdefault(cluster, []).append(article_id)
+        if signature is not None:
+            self.signatures[article_id] = signature
+
+    def join_best(self, article_id: int, signature: MinHash, matches: list[dedup.Match]) -> None:
+        """Join the cluster of the most similar candidate whose every member the article is alike."""
+        for match in matches:
+            cluster = self.cluster_of.get(match.candidate)
+            others = [m for m in self.members.get(cluster, []) if m != match.candidate] if cluster is not None else []
+            if all(self._alike(signature, other) for other in others):
+                self.join(article_id, match)
+                return
+
+    def _alike(self, signature: MinHash, article_id: int) -> bool:
+        other = self.signatures.get(article_id)
+        return other is None or dedup.similarity(signature, other) >= dedup.THRESHOLD  # None: nothing to judge
+
     def join(self, article_id: int, match: dedup.Match) -> None:
-        """Put the article in its best match's cluster, opening one (represented by the match) if needed."""
+        """Put the article in its match's cluster, opening one (represented by the match) if needed."""
         cluster = self.cluster_of.get(match.candidate)
         if cluster is None:
             cluster = -(len(self.new_clusters) + 1)
             self.new_clusters[cluster] = match.candidate
             self.cluster_of[match.candidate] = cluster
+            self.members[cluster] = [match.candidate]
             self.new_members.append((match.candidate, cluster, 1.0, None))
         self.cluster_of[article_id] = cluster
+        self.members[cluster].append(article_id)
         self.new_members.append((article_id, cluster, match.similarity, match.candidate))
 
     def write(self, cur: Cursor) -> None:

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from tests.newsite import Story, Trap, build_site, build_trapped_site, one_feed_source, sources_yaml
+from pipeline.newssite import Story, Trap, build_site, build_trapped_site, one_feed_source, sources_yaml
 
 pytestmark = pytest.mark.airflow
 REPO = Path(__file__).resolve().parents[2]

@@ -1,21 +1,15 @@
-"""Fixtures of the fetch/discovery tests; makes `tests.sitekit` importable however pytest is run."""
+"""Fixtures of the fetch/discovery tests: fast settings and a Fetcher over them."""
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
-ROOT = str(Path(__file__).resolve().parents[2])
-if ROOT not in sys.path:
-    sys.path.insert(0, ROOT)
+from pipeline.fetch import Fetcher
+from pipeline.settings import Settings
 
-from pipeline.fetch import Fetcher  # noqa: E402
-from pipeline.settings import Settings  # noqa: E402
-
-from .helpers import fast_settings  # noqa: E402
+from .helpers import fast_settings
 
 
 @pytest.fixture

@@ -207,7 +207,7 @@ class ConcurrencyProbe:
         self._lock = threading.Lock()
 
     def __call__(self, _: object) -> object:
-        from tests.sitekit import Response
+        from pipeline.newssite import Response
 
         with self._lock:
             self.active += 1

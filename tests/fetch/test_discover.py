@@ -10,8 +10,8 @@ from pipeline.dates import parse_date
 from pipeline.discover import Discovery, discover_source
 from pipeline.fetch import Fetcher
 from pipeline.models import CacheEntry, Source, Validator, Window
+from pipeline.newssite import Response, Site, gzipped
 from pipeline.settings import Settings
-from tests.sitekit import Response, Site, gzipped
 
 from .helpers import (
     RSS_TYPE,

@@ -12,8 +12,8 @@ import pytest
 from pipeline.charset import choose_charset, decode_html
 from pipeline.errors import FetchError
 from pipeline.fetch import CHUNK_BYTES, Fetcher
+from pipeline.newssite import Response, Site, sequence
 from pipeline.settings import Settings
-from tests.sitekit import RequestInfo, Response, Site
 
 from .helpers import RawServer, fast_settings, reset, unresponsive_port
 
@@ -26,17 +26,6 @@ def fetch_error(fetcher: Fetcher, url: str, **kwargs: object) -> FetchError:
     with pytest.raises(FetchError) as info:
         fetcher.fetch(url, **kwargs)  # type: ignore[arg-type]
     return info.value
-
-
-def sequence(*responses: Response) -> object:
-    """A route answering with `responses` in turn, then repeating the last one."""
-    served = []
-
-    def route(_: RequestInfo) -> Response:
-        served.append(1)
-        return responses[min(len(served), len(responses)) - 1]
-
-    return route
 
 
 # --- server errors and rate limits ----------------------------------------------------------

@@ -11,9 +11,9 @@ import pytest
 from pipeline.errors import FetchError
 from pipeline.fetch import Fetcher, parse_retry_after, parse_robots
 from pipeline.models import Politeness
+from pipeline.newssite import Response, Site
 from pipeline.settings import Settings
 from tests.fetch.helpers import ConcurrencyProbe
-from tests.sitekit import Response, Site
 
 pytestmark = pytest.mark.timeout(30)
 HTML = "<html><head><title>T</title></head><body><p>caf\u00e9</p></body></html>"

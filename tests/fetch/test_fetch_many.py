@@ -10,7 +10,7 @@ import pytest
 from pipeline.errors import FetchError
 from pipeline.fetch import Fetcher, fetch_many
 from pipeline.models import FetchedPage, Politeness
-from tests.sitekit import Response, Site
+from pipeline.newssite import Response, Site
 
 from .helpers import ConcurrencyProbe, fast_settings
 

@@ -11,8 +11,8 @@ import pytest
 from pipeline.discover import Discovery, discover_source
 from pipeline.fetch import Fetcher
 from pipeline.models import Source
+from pipeline.newssite import RequestInfo, Response, Site
 from pipeline.settings import Settings
-from tests.sitekit import RequestInfo, Response, Site
 
 from .helpers import RSS_TYPE, XML_TYPE, MemoryHttpCache, fast_settings, rss, sitemap_index, urlset
 

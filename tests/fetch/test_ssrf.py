@@ -7,8 +7,8 @@ import pytest
 import pipeline.fetch.ssrf as ssrf_module
 from pipeline.errors import FetchError
 from pipeline.fetch import Fetcher, is_public_address
+from pipeline.newssite import Response, Site
 from pipeline.settings import Settings
-from tests.sitekit import Response, Site
 
 from .helpers import fast_settings
 

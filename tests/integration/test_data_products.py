@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import html
-from datetime import datetime, timezone
+import random
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import sqlalchemy as sa
 
 from pipeline.cli import main
-from tests.newsite import rss
-from tests.sitekit import Response, Site
+from pipeline.newssite import Response, Site, rss
 
 DAY = datetime(2026, 11, 5, tzinfo=timezone.utc)
 WIRE = [
@@ -86,3 +86,49 @@ def test_a_wire_story_from_three_outlets_is_one_story_and_an_edit_makes_a_revisi
     hits = _query(database_url, "SELECT source FROM articles_current, websearch_to_tsquery('simple', "
                                 "'secretariat published') q WHERE search @@ q")
     assert hits == [("times",)]
+
+
+FOOTER = ("About this newspaper: the Test Herald has reported on the valley since 1888 and is owned by a charitable "
+          "trust that reinvests every euro of profit in journalism. Our reporters follow the editors' code of "
+          "practice; corrections are published on page two and online within a day of being reported to us. To "
+          "contact the newsroom, write to the editor at the address below or call the news desk between eight in "
+          "the morning and eight at night. Reproduction of any article in any form requires written permission.")
+
+
+def _prose(seed: int, n: int) -> str:
+    """`n` made-up words in sentences, different for every seed (no shared phrases between stories)."""
+    rng = random.Random(seed)
+    syllables = ["ka", "lo", "mir", "sen", "tu", "vah", "dre", "pol", "ix", "nu", "bra", "the", "quo", "ri"]
+    made_up = [("".join(rng.choice(syllables) for _ in range(rng.randint(2, 3)))) for _ in range(n)]
+    return " ".join(w.capitalize() if i % 12 == 0 else w + ("." if i % 12 == 11 else "")
+                    for i, w in enumerate(made_up)) + "."
+
+
+def test_articles_sharing_a_long_footer_are_not_chained_into_one_story(
+        make_database, tmp_path: Path, monkeypatch, capsys) -> None:
+    """A site whose article bodies all end with the same long footer: the footer makes stories of similar
+    length alike, and alike pairs overlap; still no story holds two articles that are not alike."""
+    from pipeline import dedup
+    from pipeline.newssite import Story, build_site, one_feed_source
+
+    url = make_database()
+    stories = [Story(f"s{i}", f"Story number {i}", DAY + timedelta(hours=i),
+                     text=(_prose(i, 15 + 10 * i), FOOTER)) for i in range(10)]
+    with build_site(stories, []) as site:
+        sources = tmp_path / "s.yaml"
+        sources.write_text(one_feed_source(site.base), encoding="utf-8")
+        monkeypatch.setenv("DATABASE_URL", url)
+        assert main(["run", "--sources", str(sources), "--date", DAY.date().isoformat()]) == 0
+    capsys.readouterr()
+    bodies = dict(_query(url, "SELECT id, body FROM articles"))
+    assert len(bodies) == 10 and all(FOOTER[:60] in b for b in bodies.values())
+    sig = {aid: dedup.signature(body) for aid, body in bodies.items()}
+    alike = {(a, b) for a in sig for b in sig if a < b and dedup.similarity(sig[a], sig[b]) >= dedup.THRESHOLD}
+    assert len(alike) >= 3, "premise: the footer makes several distinct stories look alike"
+    members: dict[int, list[int]] = {}
+    for aid, story in _query(url, "SELECT id, story_id FROM articles_current"):
+        members.setdefault(story, []).append(aid)
+    unlike_in_one_story = [(a, b) for ids in members.values() for a in ids for b in ids
+                           if a < b and (a, b) not in alike]
+    assert not unlike_in_one_story
+    assert len(members) >= 5

@@ -10,7 +10,7 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from pipeline.cli import main
-from tests.newsite import Story, Trap, build_site, build_trapped_site, one_feed_source
+from pipeline.newssite import Story, Trap, build_site, build_trapped_site, one_feed_source
 
 UTC = timezone.utc
 DAY = datetime(2026, 11, 10, tzinfo=UTC)

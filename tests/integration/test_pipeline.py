@@ -10,8 +10,7 @@ import pytest
 import sqlalchemy as sa
 
 from pipeline.cli import main
-from tests.newsite import Story, build_site, sources_yaml
-from tests.sitekit import Response
+from pipeline.newssite import Response, Story, build_site, sources_yaml
 
 UTC = timezone.utc
 DAY = datetime(2026, 11, 20, tzinfo=UTC)
@@ -41,7 +40,7 @@ def site_and_sources(tmp_path: Path):
 
 
 def _feed_with_extras(site, broken: datetime, missing: datetime) -> str:
-    from tests.newsite import rss
+    from pipeline.newssite import rss
 
     return rss(site.base, FEED + [OLD], [(site.url("/news/broken"), broken), (site.url("/news/missing"), missing)])
 

@@ -24,8 +24,8 @@ from warcio.archiveiterator import ArchiveIterator
 from pipeline.archive import ArchiveStorage, load_bodies
 from pipeline.cli import main
 from pipeline.models import DateSignal, DiscoveredURL, FetchedPage
+from pipeline.newssite import Story, build_site, one_feed_source, sources_yaml
 from pipeline.store import Store
-from tests.newsite import Story, build_site, one_feed_source, sources_yaml
 from tests.s3server import S3Server, running_s3
 
 UTC = timezone.utc

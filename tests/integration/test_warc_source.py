@@ -23,7 +23,7 @@ from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
 from pipeline.cli import main
-from tests.newsite import Story
+from pipeline.newssite import Story
 from tests.s3server import S3Server
 
 UTC = timezone.utc
@@ -165,8 +165,12 @@ def test_a_missing_day_file_is_a_discovery_failure_and_bad_entries_are_refused(
     sources.write_text(f"- name: cc-news\n  warcs: ['{tmp_path}/none/CC-NEWS-{{date:%Y%m%d}}*.warc.gz']\n",
                        encoding="utf-8")
     status = main(["run", "--sources", str(sources), "--date", "2019-03-01", "--json"])
-    summary = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
-    assert status == 0 and summary["failures"] == {"discover:warc_no_match": 2}, summary
+    err = capsys.readouterr().err
+    assert status == 1 and "discover:warc_no_match x2" in err, err  # nothing found: a failed run, not a success
+    assert len(err.strip().splitlines()) == 1
+    assert rows(database_url, "SELECT status FROM runs") == [("failed",)]
+    assert rows(database_url, "SELECT url LIKE '%/none/CC-NEWS-2019022%' OR url LIKE '%/none/CC-NEWS-20190301%',"
+                              " reason FROM failures ORDER BY url") == [(True, "warc_no_match")] * 2
     sources.write_text("- name: cc-news\n  warcs: ['nosuch://bucket/x.warc.gz']\n", encoding="utf-8")
     assert main(["run", "--sources", str(sources), "--date", "2019-03-01"]) == 2
     assert "unknown storage scheme nosuch://" in capsys.readouterr().err

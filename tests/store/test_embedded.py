@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import os
-import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
-from pipeline.embedded import embedded_database_url, resolve_database_url
+from pipeline.embedded import embedded_database_url, resolve_database_url, running_postmaster, stop_embedded
 from pipeline.settings import Settings
 from pipeline.store import Store
 
@@ -22,21 +19,9 @@ def _postmaster_pid(data_dir: Path) -> int:
     return int((data_dir / "postmaster.pid").read_text().split()[0])
 
 
-def _stop(data_dir: Path) -> None:
-    """Fast shutdown of the server this test started (SIGINT to its postmaster), then wait."""
-    pid = _postmaster_pid(data_dir)
-    os.kill(pid, signal.SIGINT)
-    for _ in range(100):
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            return
-        time.sleep(0.1)
-
-
 @pytest.mark.slow
-def test_embedded_server_is_started_once_and_reused_by_other_processes(tmp_path: Path) -> None:
-    data_dir = tmp_path / "pg"
+def test_embedded_server_is_started_once_and_reused_by_other_processes(embedded_data_dir: Path) -> None:
+    data_dir = embedded_data_dir
     url = embedded_database_url(data_dir)
     try:
         assert url.startswith("postgresql+psycopg2://") and url.endswith(f"host={data_dir.resolve()}")
@@ -53,7 +38,9 @@ def test_embedded_server_is_started_once_and_reused_by_other_processes(tmp_path:
         with Store.open(url) as store:
             assert store.upgrade() == []
     finally:
-        _stop(data_dir)
+        stopped = stop_embedded(data_dir)
+    assert stopped == pid and running_postmaster(data_dir) is None  # stopped by pid, as make up's Ctrl-C does
+    assert stop_embedded(data_dir) is None
 
 
 def test_resolve_prefers_the_configured_url(tmp_path: Path) -> None:

@@ -118,3 +118,39 @@ def test_signatures_computed_by_the_caller_are_used(store: Store, run_id: int, t
     assert [(source, sim is not None) for source, sim, _ in stored] == [
         (f"{tag}-a", True), (f"{tag}-b", True), (f"{tag}-c", False)]
     assert bytes(stored[1][2]) == presigned.signature and stored[2][2] is None
+
+
+def _blocks(tag: str, first: int, last: int) -> str:
+    """Paragraph-sized blocks `first`..`last` of 30 words each, unique to the test."""
+    return " ".join(words(30, f"{tag}b{k}x") for k in range(first, last + 1))
+
+
+def _chain(tag: str) -> dict[str, str]:
+    """Bodies A, B, C of shifted blocks whose estimated similarities make the chain (the test's premise).
+
+    MinHash estimates scatter around the true Jaccard (0.6, 0.6, 0.33 here), and LSH finds a pair as
+    candidates only when they share a band key: try salts until both hold.
+    """
+    for salt in range(100):
+        bodies = {k: _blocks(f"{tag}s{salt}", first, first + 11) for k, first in (("a", 0), ("b", 3), ("c", 6))}
+        sig = {k: dedup.signature(v) for k, v in bodies.items()}
+        keys = {k: set(dedup.band_keys(s)) for k, s in sig.items()}
+        if (dedup.similarity(sig["a"], sig["b"]) >= dedup.THRESHOLD + 0.05
+                and dedup.similarity(sig["b"], sig["c"]) >= dedup.THRESHOLD + 0.05
+                and dedup.similarity(sig["a"], sig["c"]) < dedup.THRESHOLD - 0.1
+                and keys["a"] & keys["b"] and keys["b"] & keys["c"]):  # LSH finds both links of the chain
+            return bodies
+    raise AssertionError("no salt gives the chain A~B~C with A and C unlike")
+
+
+@pytest.mark.parametrize("batches", [1, 3], ids=["one-batch", "three-batches"])
+def test_a_chain_of_alike_articles_does_not_make_unlike_ones_one_story(
+        store: Store, run_id: int, tag: str, batches: int) -> None:
+    """A~B and B~C, but A and C are not alike: A and C never end up in one story."""
+    bodies = _chain(tag)
+    items = [item(tag, article(f"https://{tag}.example/{k}", body)) for k, body in bodies.items()]
+    for chunk in ([items] if batches == 1 else [[i] for i in items]):
+        store.save_articles(run_id, chunk)
+    story = dict(rows(store, "SELECT right(url, 1), story_id FROM articles_current WHERE source = :s", s=tag))
+    assert story["a"] == story["b"]  # B joins A's story
+    assert story["c"] != story["a"]  # C is alike B but not A: it stays a story of its own

@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
+import sys
 import threading
 import time
 from datetime import datetime, timezone
+from pathlib import Path
 
 import pytest
 
@@ -26,6 +29,7 @@ STUCK_RULES = CleaningRules(drop_line_patterns=(r"^(x+x+)+y",))
 LIMIT = 1.5
 
 pytestmark = pytest.mark.slow  # worker processes
+REPO = Path(__file__).resolve().parents[2]
 
 
 def _job(i: int, *, stuck: bool = False) -> ExtractionJob:
@@ -116,3 +120,31 @@ def test_jobs_come_back_from_map_in_full(workers: int) -> None:
     with ExtractorPool(Settings(extract_workers=workers)) as pool:
         results = list(pool.map(_job(i) for i in range(5)))
     assert sorted(job.raw_page_id for job, _ in results) == list(range(5))
+
+
+# The parent's main script, as under Airflow (`.venv/bin/airflow`, whose import initialises Airflow and fails
+# in a task process): multiprocessing would run it again in every worker unless the workers skip it.
+MAIN_SCRIPT = """
+if __name__ != "__main__":
+    raise RuntimeError("the parent's main script ran again in a worker")
+from datetime import datetime, timezone
+from pipeline.models import CleaningRules, ExtractionJob, PageHints
+from pipeline.run.workers import ExtractorPool
+from pipeline.settings import Settings
+page = ("<html><head><title>Ferry returns</title></head><body><article>"
+        + "<p>The island ferry returned to its summer timetable this week, to the relief of the traders.</p>" * 5
+        + "</article></body></html>")
+job = ExtractionJob("https://x.example/1", "x", 1, datetime(2026, 11, 1, tzinfo=timezone.utc), "https://x.example/1",
+                    page.encode(), "text/html; charset=utf-8", CleaningRules(), PageHints())
+with ExtractorPool(Settings(extract_workers=1)) as pool:
+    print(*(type(outcome).__name__ + ":" + getattr(outcome, "detail", "") for _, outcome in pool.map([job])))
+"""
+
+
+def test_workers_never_run_the_parents_main_script_again(tmp_path: Path) -> None:
+    script = tmp_path / "launcher"  # no .py, like a console-script entry point
+    script.write_text(MAIN_SCRIPT)
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, env=env, timeout=120)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.stdout.strip() == "Extracted:", done.stdout + done.stderr[-3000:]
