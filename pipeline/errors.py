@@ -15,6 +15,7 @@ class Reason(StrEnum):
     STORE = "store"
     DATABASE_UNAVAILABLE = "database_unavailable"
     SYSTEMIC = "systemic"
+    INTERRUPTED = "interrupted"  # the run was stopped (SIGTERM, SIGINT) while this item was in flight
     # fetching
     TIMEOUT = "timeout"
     CONNECTION_ERROR = "connection_error"
@@ -123,3 +124,12 @@ class SystemicFailure(PipelineError):
     """Too many failures for the run to be trusted (every fetch failing, threshold passed)."""
 
     reason = Reason.SYSTEMIC
+
+
+class Interrupted(KeyboardInterrupt):
+    """SIGTERM or SIGINT: the run stops, is closed as `interrupted`, and the process exits 128 + signal.
+    A KeyboardInterrupt, so that no `except Exception` swallows it."""
+
+    def __init__(self, signal_name: str, exit_code: int) -> None:
+        super().__init__(f"interrupted by {signal_name}")
+        self.signal_name, self.exit_code = signal_name, exit_code

@@ -23,6 +23,9 @@ ALIASES = {"database_url": "DATABASE_URL", "sources_path": "NEWS_PIPELINE_SOURCE
 # zlib level of each archived WARC record's gzip member. Measured on real news pages (bench/archive.py): level
 # 4 stores 4-5 % more bytes than 6 or 9 for about 60 % of level 6's CPU and 40 % of level 9's (warcio's default).
 ARCHIVE_COMPRESSION_LEVEL = 4
+# A request's whole-response deadline (connect, headers, body) when `request_deadline` is not set: a body
+# trickling in one byte per read timeout must still end.
+REQUEST_DEADLINE_FACTOR = 3.0
 # Fields whose value an error message never shows: they may hold credentials.
 UNSHOWN = frozenset({"archive_storage_options"})
 
@@ -38,6 +41,14 @@ class Settings(BaseModel):
     user_agent: str = Field(DEFAULT_USER_AGENT, min_length=1)
     connect_timeout: float = Field(5.0, gt=0)
     read_timeout: float = Field(20.0, gt=0)
+    # every wait has a deadline (README "Reliability and security"): one HTTP exchange, one URL with its
+    # retries, redirects and robots.txt, one robots.txt; the database's connection and unit of work
+    request_deadline: float | None = Field(None, gt=0)  # None: read_timeout x REQUEST_DEADLINE_FACTOR
+    fetch_deadline: float = Field(120.0, gt=0)
+    robots_deadline: float = Field(30.0, gt=0)
+    database_connect_timeout: int = Field(10, ge=2)  # libpq's connect_timeout (whole seconds, at least 2)
+    database_timeout: float = Field(300.0, gt=0)  # statement_timeout, and the client's deadline of a unit of work
+    ledger_close_retries: int = Field(3, ge=0)  # attempts to close a run's row again when the database is down
     max_response_bytes: int = Field(10 * 1024 * 1024, ge=1)
     max_retries: int = Field(3, ge=0)
     backoff_factor: float = Field(0.5, ge=0)
@@ -120,6 +131,10 @@ class Settings(BaseModel):
     def resolved_archive_url(self) -> str:
         """Where raw pages are archived: NEWS_PIPELINE_ARCHIVE_URL, else `<data dir>/archive`."""
         return self.archive_url or str(self.resolved_data_dir / "archive")
+
+    @property
+    def resolved_request_deadline(self) -> float:
+        return self.request_deadline or self.read_timeout * REQUEST_DEADLINE_FACTOR
 
     @property
     def resolved_extract_workers(self) -> int:

@@ -1,4 +1,5 @@
-"""The `Fetcher`: one session per run, retries, redirects checked hop by hop, streaming under a size cap."""
+"""The `Fetcher`: one session per run, retries, redirects checked hop by hop, streaming under a size cap,
+every request under a whole-response deadline and every URL under a deadline of its own."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from urllib3.exceptions import NameResolutionError, ProtocolError, ReadTimeoutEr
 
 from pipeline.charset import choose_charset
 from pipeline.errors import FetchError, Reason, http_reason
+from pipeline.fetch.deadline import Deadline, watched
 from pipeline.fetch.politeness import HostGates
 from pipeline.fetch.robots import (
     ROBOTS_MAX_BYTES,
@@ -53,7 +55,6 @@ BINARY_TYPES = frozenset(
 TEXT_MARKERS = ("text/", "xml", "html", "json", "javascript")
 CHUNK_BYTES = 64 * 1024
 POOL_HOSTS = 128  # hosts whose keep-alive connections the session keeps
-BODY_DEADLINE_FACTOR = 3.0  # a body must arrive within read_timeout x this, however it trickles
 ACCEPT = {
     FetchKind.PAGE: "text/html,application/xhtml+xml;q=0.9,*/*;q=0.5",
     FetchKind.FEED: "application/rss+xml,application/atom+xml,application/xml;q=0.9,text/xml;q=0.9,*/*;q=0.5",
@@ -120,6 +121,8 @@ class Fetcher:
         self._session = self._new_session(settings, self.guard, self.gates.widest)
         self._lock = threading.Lock()
         self._stats = FetchStats()
+        self._stopping = threading.Event()
+        self._active: set[Deadline] = set()  # the deadlines of the requests in flight (see `abort`)
 
     @staticmethod
     def _new_session(settings: Settings, guard: AddressGuard, connections_per_host: int) -> requests.Session:
@@ -127,8 +130,8 @@ class Fetcher:
         session = requests.Session()
         session.trust_env = False  # no proxies or .netrc credentials from the environment
         session.headers.update({"User-Agent": settings.user_agent, "Accept-Encoding": "gzip, deflate"})
-        adapter = guard.adapter(pool_connections=POOL_HOSTS, pool_maxsize=max(4, connections_per_host),
-                                max_retries=0)
+        adapter = watched(guard.adapter(pool_connections=POOL_HOSTS, pool_maxsize=max(4, connections_per_host),
+                                        max_retries=0))
         session.mount("http://", adapter)
         session.mount("https://", adapter)
         return session
@@ -141,6 +144,15 @@ class Fetcher:
 
     def close(self) -> None:
         self._session.close()
+
+    def abort(self) -> None:
+        """The run is stopping: requests in flight end now, later ones fail at once (`interrupted`), and
+        retry pauses are cut short, so the fetch and discovery threads finish within moments."""
+        self._stopping.set()
+        with self._lock:
+            active = list(self._active)
+        for deadline in active:
+            deadline.fire()
 
     @property
     def stats(self) -> FetchStats:
@@ -184,8 +196,9 @@ class Fetcher:
     def _load_robots(self, root: str) -> RobotsRules:
         log.debug("fetching %s/robots.txt", root)
         self._count(robots_fetches=1)
+        budget = Deadline(self.settings.robots_deadline)
         try:
-            reply = self._fetch_chain(root + "/robots.txt", {}, FetchKind.ROBOTS, ROBOTS_MAX_REDIRECTS)
+            reply = self._fetch_chain(root + "/robots.txt", {}, FetchKind.ROBOTS, ROBOTS_MAX_REDIRECTS, budget)
         except FetchError as exc:
             return unreadable_robots(exc.reason, self.settings.user_agent)
         text = reply.body[:ROBOTS_MAX_BYTES].decode("utf-8", errors="replace")
@@ -213,8 +226,9 @@ class Fetcher:
             headers["If-None-Match"] = etag
         if last_modified:
             headers["If-Modified-Since"] = last_modified
+        budget = Deadline(self.settings.fetch_deadline)  # the whole URL: robots.txt, hops, retries, pauses
         try:
-            reply = self._fetch_chain(url, headers, kind, self.settings.max_redirects)
+            reply = self._fetch_chain(url, headers, kind, self.settings.max_redirects, budget)
         except FetchError as exc:
             self._count_failure(exc.reason)
             raise
@@ -233,7 +247,8 @@ class Fetcher:
         return FetchedPage(url=url, final_url=reply.url, status=reply.status, headers=reply.headers,
                            body=reply.body, fetched_at=datetime.now(UTC), encoding=encoding)
 
-    def _fetch_chain(self, url: str, headers: dict[str, str], kind: FetchKind, max_redirects: int) -> _Reply:
+    def _fetch_chain(self, url: str, headers: dict[str, str], kind: FetchKind, max_redirects: int,
+                     budget: Deadline) -> _Reply:
         """Follow redirects by hand, checking scheme, address and robots.txt at every hop."""
         seen = {url}
         current = url
@@ -241,7 +256,7 @@ class Fetcher:
             self.guard.check(current)
             if kind != FetchKind.ROBOTS:
                 self._check_robots(current)
-            reply = self._with_retries(current, headers, kind)
+            reply = self._with_retries(current, headers, kind, budget)
             if reply.status not in REDIRECT_STATUSES:
                 return self._final(reply)
             location = reply.headers.get("location")
@@ -259,22 +274,26 @@ class Fetcher:
             return reply
         raise FetchError(f"HTTP {reply.status} for {reply.url}", reason=http_reason(reply.status))
 
-    def _with_retries(self, url: str, headers: dict[str, str], kind: FetchKind) -> _Reply:
+    def _with_retries(self, url: str, headers: dict[str, str], kind: FetchKind, budget: Deadline) -> _Reply:
         gate = self.gates.for_url(url)
         attempt = 0
         while True:
             try:
                 with gate.turn():
-                    return self._attempt(url, headers, kind)
+                    return self._attempt(url, headers, kind, budget)
             except _Retry as retry:
                 if attempt >= self.settings.max_retries:
                     raise FetchError(f"{retry} (after {attempt} retries)", reason=retry.reason) from None
                 pause = self._pause(attempt, retry.wait)
+                if pause >= budget.remaining():  # no time left for another try: fail now, not after a sleep
+                    raise FetchError(f"{retry} (deadline of {budget.seconds:g} s for the URL reached)",
+                                     reason=retry.reason) from None
                 log.info("%s: %s, retry %d in %.2f s", url, retry.reason, attempt + 1, pause)
                 gate.push_back(time.monotonic() + pause)
                 self._count(retries=1)
                 attempt += 1
-                time.sleep(pause)
+                if self._stopping.wait(pause):
+                    raise FetchError(f"run interrupted before fetching {url}", reason=Reason.INTERRUPTED) from None
 
     def _pause(self, attempt: int, retry_after: float | None) -> float:
         backoff = self.settings.backoff_factor * (2**attempt)
@@ -282,9 +301,43 @@ class Fetcher:
             backoff = retry_after
         return max(0.0, min(backoff, self.settings.max_retry_after))
 
-    def _attempt(self, url: str, headers: dict[str, str], kind: FetchKind) -> _Reply:
-        """One request: status line, headers and (for a final 2xx) the body within the size cap."""
-        timeout = (self.settings.connect_timeout, self.settings.read_timeout)
+    def _attempt(self, url: str, headers: dict[str, str], kind: FetchKind, budget: Deadline) -> _Reply:
+        """One request under its whole-response deadline (connect, headers, body: however the server sends
+        them), itself within the URL's `budget`."""
+        if self._stopping.is_set():
+            raise FetchError(f"run interrupted before fetching {url}", reason=Reason.INTERRUPTED)
+        if budget.expired:
+            raise FetchError(f"deadline of {budget.seconds:g} s for {url} reached", reason=Reason.TIMEOUT)
+        deadline = budget.within(self.settings.resolved_request_deadline)
+        with self._lock:
+            self._active.add(deadline)
+        try:
+            with deadline.enforced():
+                reply = self._exchange(url, headers, kind, deadline)
+        except requests.RequestException as exc:
+            raise self._deadline_error(url, deadline) or _Retry(
+                classify_exception(exc), f"{classify_exception(exc)} reading {url}: {exc}") from None
+        except (_Retry, FetchError) as exc:
+            raise self._deadline_error(url, deadline) or exc from None
+        finally:
+            with self._lock:
+                self._active.discard(deadline)
+        if deadline.fired:  # a close-delimited body simply ends when its socket is shut: not a page
+            raise self._deadline_error(url, deadline) or _Retry(Reason.TIMEOUT, f"timeout reading {url}")
+        return reply
+
+    def _deadline_error(self, url: str, deadline: Deadline) -> Exception | None:
+        """The error to raise when the deadline fired (or the run is stopping), else None."""
+        if self._stopping.is_set():
+            return FetchError(f"run interrupted while fetching {url}", reason=Reason.INTERRUPTED)
+        if deadline.fired:
+            return _Retry(Reason.TIMEOUT, f"timeout fetching {url}: no complete response within "
+                                          f"{deadline.seconds:.1f} s")
+        return None
+
+    def _exchange(self, url: str, headers: dict[str, str], kind: FetchKind, deadline: Deadline) -> _Reply:
+        """Status line, headers and (for a final 2xx) the body within the size cap."""
+        timeout = (min(self.settings.connect_timeout, deadline.remaining() or 0.001), self.settings.read_timeout)
         try:
             response = self._session.get(url, headers=headers, timeout=timeout, stream=True, allow_redirects=False)
         except UnsafeAddress as exc:
@@ -308,23 +361,12 @@ class Fetcher:
             return reply
 
     def _read_body(self, response: requests.Response, url: str, *, truncate: bool) -> bytes:
-        """Stream the body, stopping as soon as it passes the size cap or the body deadline."""
+        """Stream the body, stopping as soon as it passes the size cap (the deadline shuts the socket)."""
         cap = ROBOTS_MAX_BYTES if truncate else self.settings.max_response_bytes
         declared = response.headers.get("content-length", "")
         if not truncate and declared.isdigit() and int(declared) > cap:
             raise FetchError(f"{url} declares {declared} bytes, cap is {cap}", reason=Reason.TOO_LARGE)
-        deadline = self.settings.read_timeout * BODY_DEADLINE_FACTOR
-        fired = threading.Event()
-        watchdog = threading.Timer(deadline, _abort, args=(response, fired))
-        watchdog.daemon = True
-        watchdog.start()
-        try:
-            return self._read_chunks(response, url, cap, truncate)
-        except requests.RequestException as exc:
-            reason = Reason.TIMEOUT if fired.is_set() else classify_exception(exc)
-            raise _Retry(reason, f"{reason} reading {url} (body deadline {deadline:.1f} s): {exc}") from None
-        finally:
-            watchdog.cancel()
+        return self._read_chunks(response, url, cap, truncate)
 
     def _read_chunks(self, response: requests.Response, url: str, cap: int, truncate: bool) -> bytes:
         chunks: list[bytes] = []
@@ -348,17 +390,6 @@ def _check_type(url: str, content_type: str, kind: FetchKind) -> None:
     if mime.startswith(BINARY_PREFIXES) or mime in BINARY_TYPES:
         raise FetchError(f"{url} is {mime}",
                          reason=Reason.NOT_HTML if kind == FetchKind.PAGE else Reason.BAD_CONTENT_TYPE)
-
-
-def _abort(response: requests.Response, fired: threading.Event) -> None:
-    """Watchdog: shut the socket of a response whose body trickles in too slowly (slowloris)."""
-    fired.set()
-    sock = getattr(getattr(response.raw, "_connection", None), "sock", None)
-    if sock is not None:
-        try:
-            sock.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
 
 
 def classify_exception(exc: BaseException) -> str:
