@@ -7,18 +7,24 @@ import dataclasses
 import gzip
 import json
 import logging
+import os
+import signal
 import sys
-from collections.abc import Sequence
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
+from types import FrameType
 from typing import Any, TextIO
 
 from pipeline import __version__
-from pipeline.errors import ArchiveUnavailable, ConfigError, DatabaseUnavailable, PipelineError
+from pipeline.errors import ArchiveUnavailable, ConfigError, DatabaseUnavailable, Interrupted, PipelineError
 from pipeline.models import CleaningRules, ExtractedArticle, ExtractionJob, Failure, Outcome, PageHints, Window
 from pipeline.settings import Settings
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)  # what Airflow, `timeout`, systemd and Ctrl-C send
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -30,7 +36,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not args.verbose:  # trafilatura logs discarded blocks and unparsable input; our errors say it once
         logging.getLogger("trafilatura").setLevel(logging.CRITICAL)
     try:
-        return int(args.handler(args) or EXIT_OK)
+        with _stop_signals():
+            return int(args.handler(args) or EXIT_OK)
+    except Interrupted as exc:
+        print(f"news-pipeline: {exc}{_run_closed(exc)}", file=sys.stderr)
+        return exc.exit_code
     except ConfigError as exc:
         print(f"news-pipeline: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
@@ -46,6 +56,42 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("news-pipeline: interrupted", file=sys.stderr)
         return 130
+
+
+@contextmanager
+def _stop_signals() -> Iterator[None]:
+    """SIGTERM and SIGINT raise `Interrupted` in the main thread: the run stops where it is, its workers
+    are stopped, its ledger row is closed as `interrupted`, and the process exits 128 + the signal. A
+    second signal while that happens exits at once."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = {signum: signal.getsignal(signum) for signum in STOP_SIGNALS}
+    received: list[int] = []
+
+    def on_signal(signum: int, _frame: FrameType | None) -> None:
+        name = signal.Signals(signum).name
+        if received:
+            os.write(2, f"news-pipeline: {name} again: exiting now\n".encode())
+            os._exit(128 + signum)
+        received.append(signum)
+        raise Interrupted(name, 128 + signum)
+
+    for signum in STOP_SIGNALS:
+        signal.signal(signum, on_signal)
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+
+
+def _run_closed(exc: Interrupted) -> str:
+    if exc.run_id is None:
+        return ""
+    if exc.closed:
+        return f"; run {exc.run_id} closed as interrupted"
+    return f"; run {exc.run_id} could not be closed (the next run marks it abandoned)"
 
 
 def build_parser() -> argparse.ArgumentParser:

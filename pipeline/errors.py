@@ -133,3 +133,5 @@ class Interrupted(KeyboardInterrupt):
     def __init__(self, signal_name: str, exit_code: int) -> None:
         super().__init__(f"interrupted by {signal_name}")
         self.signal_name, self.exit_code = signal_name, exit_code
+        self.run_id: int | None = None  # the run it ended, once the ledger has seen it
+        self.closed = False  # whether that run's row was closed (as `interrupted`)

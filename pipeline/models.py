@@ -65,6 +65,8 @@ class RunStatus(StrEnum):
     RUNNING = "running"
     SUCCESS = "success"
     FAILED = "failed"
+    INTERRUPTED = "interrupted"  # stopped by SIGTERM or SIGINT, closed by the run itself
+    ABANDONED = "abandoned"  # its process died without closing it; closed by a later run
 
 
 def date_signal_of(value: str | None) -> DateSignal | None:

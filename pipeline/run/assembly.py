@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-from pipeline.errors import ConfigError, PipelineError
+from pipeline.errors import ConfigError, DatabaseUnavailable, Interrupted, PipelineError
 from pipeline.models import RunKind, RunStatus, Source, Window
 from pipeline.run.summary import RunSummary
 from pipeline.settings import Settings
@@ -18,6 +18,7 @@ from pipeline.store import Store
 log = logging.getLogger(__name__)
 
 Progress = Callable[[int, int], None]  # (done, total): total 0 when unknown
+CLOSE_PAUSE = 1.0  # seconds before the first retry of closing a run's row; doubled at each retry
 
 
 def ingest(settings: Settings, window: Window | None, source_names: Sequence[str] | None = None, *,
@@ -77,7 +78,7 @@ def open_store(settings: Settings, *, upgrade: bool = True) -> Iterator[Store]:
     """The configured database (or the embedded one), migrated unless `upgrade` is False."""
     from pipeline.embedded import resolve_database_url
 
-    with Store.open(resolve_database_url(settings)) as store:
+    with Store.from_settings(resolve_database_url(settings), settings) as store:
         if upgrade:
             store.upgrade()
         yield store
@@ -85,28 +86,61 @@ def open_store(settings: Settings, *, upgrade: bool = True) -> Iterator[Store]:
 
 @contextmanager
 def ledger(store: Store, kind: RunKind, window: Window | None, sources: Sequence[str],
-           params: Mapping[str, Any]) -> Iterator[RunSummary]:
-    """A run's row in the ledger: opened here, closed with its status and statistics even on failure."""
+           params: Mapping[str, Any], *, close_retries: int = 3) -> Iterator[RunSummary]:
+    """A run's row in the ledger: opened here, closed with its status and statistics however the run
+    ends (`success`, `failed`, or `interrupted` by SIGTERM/SIGINT); closing is retried `close_retries`
+    times when the database is down, and a row that cannot be closed is marked abandoned by the next run."""
     summary = RunSummary(kind, window)
     summary.run_id = store.begin_run(kind, window, sources, params)
     started = time.monotonic()
     try:
         yield summary
     except BaseException as exc:
-        _close(store, summary, started, exc)
+        _close(store, summary, started, exc, close_retries)
         raise
-    _close(store, summary, started, None)
+    _close(store, summary, started, None, close_retries)
 
 
-def _close(store: Store, summary: RunSummary, started: float, exc: BaseException | None) -> None:
+def status_of(exc: BaseException | None) -> RunStatus:
+    """How a run that ended with `exc` (None: normally) is closed."""
+    if exc is None:
+        return RunStatus.SUCCESS
+    return RunStatus.INTERRUPTED if isinstance(exc, KeyboardInterrupt) else RunStatus.FAILED
+
+
+def _close(store: Store, summary: RunSummary, started: float, exc: BaseException | None, retries: int) -> None:
     summary.seconds = time.monotonic() - started
-    summary.status = RunStatus.SUCCESS if exc is None else RunStatus.FAILED
+    summary.status = status_of(exc)
     stats = summary.to_dict()
     if exc is not None:
-        stats["error"] = f"{type(exc).__name__}: {exc}"
+        stats["error"] = (str(exc) if isinstance(exc, Interrupted) else f"{type(exc).__name__}: {exc}").split("\n")[0]
+    if isinstance(exc, Interrupted):
+        exc.run_id = summary.run_id
     try:
-        store.end_run(summary.run_id, summary.status, stats)
+        _end_run(store, summary, stats, retries)
+        if isinstance(exc, Interrupted):
+            exc.closed = True
     except PipelineError as ledger_error:
+        store.release_run(summary.run_id)  # the next run marks the row abandoned
+        message = (f"could not close run {summary.run_id} in the ledger after {retries + 1} attempts "
+                   f"({ledger_error}); the next run marks it abandoned")
         if exc is None:
-            raise
-        log.warning("could not close run %s in the ledger: %s", summary.run_id, ledger_error)
+            raise DatabaseUnavailable(message) from None
+        log.warning("%s", message)
+
+
+def _end_run(store: Store, summary: RunSummary, stats: dict[str, Any], retries: int) -> None:
+    """`end_run`, retried with a doubling pause while the database is unavailable."""
+    assert summary.run_id is not None
+    pause = CLOSE_PAUSE
+    for attempt in range(retries + 1):
+        try:
+            store.end_run(summary.run_id, RunStatus(summary.status), stats)
+            return
+        except DatabaseUnavailable as error:
+            if attempt == retries:
+                raise
+            log.warning("closing run %s in the ledger failed (%s); retry %d of %d in %.0f s",
+                        summary.run_id, error, attempt + 1, retries, pause)
+            time.sleep(pause)
+            pause *= 2

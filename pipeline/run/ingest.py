@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from itertools import chain
 from urllib.parse import urlsplit
@@ -64,23 +65,28 @@ def run_ingest(
     limit_malloc_arenas()
     conditional = conditional and not settings.refetch  # a refetch must see every feed item again
     params = {"conditional": conditional, "refetch": settings.refetch}
-    with ledger(store, RunKind.INGEST, window, [s.name for s in sources], params) as summary:
+    with ledger(store, RunKind.INGEST, window, [s.name for s in sources], params,
+                close_retries=settings.ledger_close_retries) as summary:
         failures = FailureLog(store, summary, settings.batch_size)
         sources = with_learned(sources, store)
         archive = ArchiveConfig.from_settings(settings)
         archiver = RawArchiver(archive.open(), run_id=summary.run_id, level=archive.compression_level,
                                request_headers=page_request_headers(settings))
         with Fetcher(settings, politeness_by_host(sources)) as fetcher, ExtractorPool(settings) as pool:
-            found = discover(settings, sources, window, store, fetcher, summary, failures, conditional)
-            targets = drop_known(settings, found.targets, store, summary)
-            archived = [t for t in targets if t.record is not None]
-            pages = chain(read_records(settings, archive, archived, summary, failures),
-                          fetch(settings, [t for t in targets if t.record is None], fetcher, summary, failures,
-                                progress))
-            jobs = keep_raw(pages, archiver, store, summary, settings.batch_size)
-            store_articles(pool.map(jobs), store, summary, failures, settings.batch_size, learn=True)
-            save_validators(found.validators, store)
-            summary.fetcher_stats = fetcher.stats.as_dict()
+            try:
+                found = discover(settings, sources, window, store, fetcher, summary, failures, conditional)
+                targets = drop_known(settings, found.targets, store, summary)
+                archived = [t for t in targets if t.record is not None]
+                pages = chain(read_records(settings, archive, archived, summary, failures),
+                              fetch(settings, [t for t in targets if t.record is None], fetcher, summary, failures,
+                                    progress))
+                jobs = keep_raw(pages, archiver, store, summary, settings.batch_size)
+                store_articles(pool.map(jobs), store, summary, failures, settings.batch_size, learn=True)
+                save_validators(found.validators, store)
+                summary.fetcher_stats = fetcher.stats.as_dict()
+            except BaseException:
+                fetcher.abort()  # the fetch and discovery threads end within moments, not after their queues
+                raise
         raise_if_systemic(summary)
     return summary
 
@@ -96,7 +102,8 @@ def discover(settings: Settings, sources: Sequence[Source], window: Window | Non
 
     targets: dict[str, Target] = {}
     validators: list[Validator] = []
-    with ThreadPoolExecutor(max_workers=max(1, min(len(sources), settings.fetch_workers))) as executor:
+    workers = max(1, min(len(sources), settings.fetch_workers))
+    with ThreadPoolExecutor(max_workers=workers) as executor, _stopping_on_error(executor, fetcher):
         for source, found in executor.map(one, sources):
             stats = summary.source(source.name)
             stats.not_modified += len(found.not_modified)
@@ -115,6 +122,18 @@ def discover(settings: Settings, sources: Sequence[Source], window: Window | Non
                     stats.discovered += 1
     failures.flush()
     return Discovered(list(targets.values()), validators)
+
+
+@contextmanager
+def _stopping_on_error(executor: ThreadPoolExecutor, fetcher: Fetcher) -> Iterator[None]:
+    """Interrupted or failing: sources not started never start, and those running end within moments
+    (their fetches fail at once) instead of the executor waiting for every source's discovery."""
+    try:
+        yield
+    except BaseException:
+        fetcher.abort()
+        executor.shutdown(wait=True, cancel_futures=True)
+        raise
 
 
 def drop_known(settings: Settings, targets: list[Target], store: Store, summary: RunSummary) -> list[Target]:

@@ -44,7 +44,8 @@ def run_reprocess(
     record is that page's failure, an unreachable archive storage fails the run (ArchiveUnavailable).
     """
     params = {"extractor_version": EXTRACTOR_VERSION}
-    with ledger(store, RunKind.REPROCESS, window, list(source_names or []), params) as summary:
+    with ledger(store, RunKind.REPROCESS, window, list(source_names or []), params,
+                close_retries=settings.ledger_close_retries) as summary:
         failures = FailureLog(store, summary, settings.batch_size)
         bodies = _Bodies(ArchiveConfig.from_settings(settings))
         with ExtractorPool(settings) as pool:

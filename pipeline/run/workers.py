@@ -66,9 +66,9 @@ class ExtractorPool:
         self.pool = ProcessPool(max_workers=self.workers, initializer=_die_on_sigterm, context=context)
         return self
 
-    def __exit__(self, *exc: object) -> None:
+    def __exit__(self, exc_type: object, *exc: object) -> None:
         assert self.pool is not None
-        if self.pending:  # the run is failing: do not wait for the jobs left
+        if self.pending or exc_type is not None:  # the run is failing or interrupted: stop the workers now
             self.pool.stop()
         else:
             self.pool.close()

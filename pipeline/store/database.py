@@ -1,11 +1,14 @@
-"""The database connection: engine, one transaction per unit of work, driver errors translated, URL masking;
-creating a database on a server."""
+"""The database connection: engine, one transaction per unit of work under a deadline, driver errors
+translated, URL masking; creating a database on a server."""
 
 from __future__ import annotations
 
 import io
 import json
+import os
 import re
+import socket
+import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
@@ -16,6 +19,7 @@ import psycopg2.extras
 import sqlalchemy as sa
 
 from pipeline.errors import DatabaseUnavailable, StoreError
+from pipeline.settings import Settings
 
 PAGE_SIZE = 1000  # rows per execute_values statement
 
@@ -27,6 +31,79 @@ _DISCONNECT = (sa.exc.OperationalError, sa.exc.InterfaceError, psycopg2.Operatio
 _COPY_ESCAPES = (("\\", "\\\\"), ("\n", "\\n"), ("\r", "\\r"), ("\t", "\\t"))
 
 Cursor = Any  # a psycopg2 cursor (psycopg2 ships no type hints)
+DEFAULT_CONNECT_TIMEOUT = int(Settings.model_fields["database_connect_timeout"].default)
+DEFAULT_TIMEOUT = float(Settings.model_fields["database_timeout"].default)
+_current = threading.local()  # the deadline of the unit of work this thread is in, if any
+
+
+class UnitDeadline:
+    """The client's deadline of one unit of work. A frozen server (SIGSTOP, a stalled network path)
+    answers nothing, raises nothing, and keeps TCP up, so neither libpq nor statement_timeout ever
+    ends the wait; when the deadline passes, the sockets of the connections the unit checked out are
+    shut, and libpq's blocked read returns with "server closed the connection"."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.fired = False
+        self._connections: list[tuple[Any, int]] = []
+        self._lock = threading.Lock()
+        self._timer = threading.Timer(seconds, self.fire)
+        self._timer.daemon = True
+
+    def __enter__(self) -> UnitDeadline:
+        self._previous = getattr(_current, "deadline", None)
+        _current.deadline = self
+        self._timer.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._timer.cancel()
+        _current.deadline = self._previous
+        with self._lock:
+            self._connections.clear()
+
+    def attach(self, dbapi_connection: Any) -> None:
+        entry = (dbapi_connection, dbapi_connection.fileno())
+        with self._lock:
+            if not self.fired:
+                self._connections.append(entry)
+                return
+        _shut(*entry)
+
+    def fire(self) -> None:
+        with self._lock:
+            self.fired = True
+            connections, self._connections = self._connections, []
+        for connection, fd in connections:
+            _shut(connection, fd)
+
+
+def _shut(dbapi_connection: Any, fd: int) -> None:
+    """Shut the socket under a psycopg2 connection (through a duplicate of its descriptor: libpq keeps
+    its own, and learns of the shutdown at its next read)."""
+    if dbapi_connection.closed:  # its descriptor may belong to something else by now
+        return
+    try:
+        with socket.socket(fileno=os.dup(fd)) as sock:
+            sock.shutdown(socket.SHUT_RDWR)
+    except OSError:
+        pass
+
+
+def _watch_checkout(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
+    """Pool checkout: the connection joins the unit's deadline, then is pinged (what pool_pre_ping does,
+    but under the deadline: a ping to a frozen server would wait forever)."""
+    deadline: UnitDeadline | None = getattr(_current, "deadline", None)
+    if deadline is not None:
+        deadline.attach(dbapi_connection)
+    try:
+        with dbapi_connection.cursor() as cur:
+            cur.execute("SELECT 1")
+        dbapi_connection.rollback()
+    except psycopg2.Error:
+        if deadline is not None and deadline.fired:
+            raise
+        raise sa.exc.DisconnectionError() from None  # stale (server restarted): the pool makes a new one
 
 
 def mask_url(url: str) -> str:
@@ -109,29 +186,44 @@ def create_database(server_url: str, name: str) -> str:
 
 
 class Database:
-    """An open PostgreSQL engine; every unit of work is one transaction on a raw psycopg2 cursor."""
+    """An open PostgreSQL engine; every unit of work is one transaction on a raw psycopg2 cursor, under
+    the deadline `timeout` (also the server's statement_timeout)."""
 
-    def __init__(self, engine: sa.Engine, url: str) -> None:
+    def __init__(self, engine: sa.Engine, url: str, timeout: float = DEFAULT_TIMEOUT) -> None:
         self._engine = engine
         self.masked_url = mask_url(url)
+        self.timeout = timeout
 
     @classmethod
-    def open(cls, url: str, **engine_kw: Any) -> Self:
-        """Create the engine and check that the database answers, or raise `DatabaseUnavailable`."""
+    def open(cls, url: str, *, connect_timeout: int = DEFAULT_CONNECT_TIMEOUT, timeout: float = DEFAULT_TIMEOUT,
+             **engine_kw: Any) -> Self:
+        """Create the engine and check that the database answers, or raise `DatabaseUnavailable`.
+
+        `connect_timeout` bounds establishing a connection (libpq), `timeout` every unit of work (the
+        server's statement_timeout, and the client's own deadline for a server that stops answering)."""
         url = normalise_url(url)
-        connect_args = {"connect_timeout": 10, "application_name": "news-pipeline",
-                        "options": "-c timezone=UTC", **engine_kw.pop("connect_args", {})}
+        options = f"-c timezone=UTC -c statement_timeout={max(1, round(timeout * 1000))}"
+        connect_args = {"connect_timeout": connect_timeout, "application_name": "news-pipeline",
+                        "options": options, **engine_kw.pop("connect_args", {})}
         try:
-            engine = sa.create_engine(url, pool_pre_ping=True, connect_args=connect_args, **engine_kw)
+            engine = sa.create_engine(url, connect_args=connect_args, **engine_kw)
         except (sa.exc.ArgumentError, ValueError) as exc:
             raise StoreError(f"invalid database URL {mask_url(url)}: {first_line(exc)}") from None
+        sa.event.listen(engine, "checkout", _watch_checkout)
         try:
-            with engine.connect() as conn:
+            with UnitDeadline(timeout) as deadline, engine.connect() as conn:
                 conn.execute(sa.text("SELECT 1"))
         except (sa.exc.SQLAlchemyError, psycopg2.Error) as exc:
             engine.dispose()
-            raise DatabaseUnavailable(f"cannot connect to {mask_url(url)}: {first_line(exc)}") from None
-        return cls(engine, url)
+            why = f"no answer within {timeout:g} s" if deadline.fired else first_line(exc)
+            raise DatabaseUnavailable(f"cannot connect to {mask_url(url)}: {why}") from None
+        return cls(engine, url, timeout)
+
+    @classmethod
+    def from_settings(cls, url: str, settings: Settings, **engine_kw: Any) -> Self:
+        """`open` with the settings' connection timeout and unit-of-work deadline."""
+        return cls.open(url, connect_timeout=settings.database_connect_timeout, timeout=settings.database_timeout,
+                        **engine_kw)
 
     @property
     def engine(self) -> sa.Engine:
@@ -147,24 +239,30 @@ class Database:
         self.close()
 
     @contextmanager
-    def _errors(self, action: str) -> Iterator[None]:
-        """Translate driver errors: lost connection -> DatabaseUnavailable, others -> StoreError."""
+    def _errors(self, action: str, deadline: UnitDeadline | None = None) -> Iterator[None]:
+        """Translate driver errors: lost connection or no answer in time -> DatabaseUnavailable, others ->
+        StoreError."""
         try:
             yield
-        except _DISCONNECT as exc:
-            raise DatabaseUnavailable(f"{action}: database unavailable ({self.masked_url}): "
-                                      f"{first_line(exc)}") from exc
-        except sa.exc.DBAPIError as exc:
-            if exc.connection_invalidated:
-                raise DatabaseUnavailable(f"{action}: connection lost ({self.masked_url})") from exc
-            raise StoreError(f"{action} failed: {first_line(exc)}") from exc
         except (sa.exc.SQLAlchemyError, psycopg2.Error) as exc:
-            raise StoreError(f"{action} failed: {first_line(exc)}") from exc
+            if deadline is not None and deadline.fired:
+                raise DatabaseUnavailable(f"{action}: no answer from the database within {deadline.seconds:g} s "
+                                          f"({self.masked_url})") from exc
+            raise self._translated(action, exc) from exc
+
+    def _translated(self, action: str, exc: BaseException) -> StoreError:
+        if isinstance(exc, _DISCONNECT):
+            return DatabaseUnavailable(f"{action}: database unavailable ({self.masked_url}): {first_line(exc)}")
+        if isinstance(exc, sa.exc.DBAPIError) and exc.connection_invalidated:
+            return DatabaseUnavailable(f"{action}: connection lost ({self.masked_url})")
+        return StoreError(f"{action} failed: {first_line(exc)}")
 
     @contextmanager
     def _transaction(self, action: str) -> Iterator[Cursor]:
-        """One transaction with a raw psycopg2 cursor (for execute_values and COPY); all or nothing."""
-        with self._errors(action), self._engine.begin() as conn:
+        """One transaction with a raw psycopg2 cursor (for execute_values and COPY); all or nothing; under
+        the unit-of-work deadline."""
+        deadline = UnitDeadline(self.timeout)
+        with self._errors(action, deadline), deadline, self._engine.begin() as conn:
             cursor = conn.connection.dbapi_connection.cursor()
             try:
                 yield cursor

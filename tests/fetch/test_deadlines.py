@@ -46,7 +46,8 @@ HOSTILE = {
                                  b"1\r\nx\r\n"),
     "header trickle": drip_forever(b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n", b"X-Slow: y\r\n"),
     "status line trickle": drip_forever(b"", b"HTTP/1.1 200 OK\r\n"),
-    "content-length body": drip_forever(b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: 100000\r\n\r\n"),
+    "content-length body": drip_forever(b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n"
+                                        b"Content-Length: 100000\r\n\r\n"),
 }
 
 
