@@ -25,6 +25,10 @@ eval: bootstrap ## score extraction on ../shared/datasets/article-extraction-dev
 bench: bootstrap ## throughput benchmark (see README, Benchmarks)
 	.venv/bin/python bench/ingest.py --dataset ../shared/datasets/article-extraction-dev
 
+.PHONY: bench-deadlines
+bench-deadlines: bootstrap ## worst-case time of one URL against hostile servers (about 2 minutes; README, Reliability)
+	.venv/bin/python bench/worst_case_url.py
+
 test-fast: bootstrap ## pure and unit tests: no database, no Airflow, no worker processes (well under a minute)
 	.venv/bin/python -m pytest -q -m "not db and not airflow and not slow"
 
