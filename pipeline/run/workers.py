@@ -39,8 +39,10 @@ def _failure(job: ExtractionJob, reason: str, detail: str) -> Failure:
 def _die_on_sigterm() -> None:
     """Worker initializer: a SIGTERM ends the worker at once. A Python-level handler (pebble installs
     one) only runs between bytecodes, so a worker stuck inside C code (a regex, a parser) would ignore
-    it until pebble's SIGKILL some seconds later."""
+    it until pebble's SIGKILL some seconds later. A SIGINT (Ctrl-C reaches the whole process group) is
+    ignored: the parent decides, closes its run and stops the pool, with no traceback from each worker."""
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 class ExtractorPool:
@@ -70,9 +72,22 @@ class ExtractorPool:
         assert self.pool is not None
         if self.pending or exc_type is not None:  # the run is failing or interrupted: stop the workers now
             self.pool.stop()
+            self._end_workers()
         else:
             self.pool.close()
         self.pool.join()
+
+    def _end_workers(self) -> None:
+        """End every worker before pebble closes its channels. pebble closes them first (their semaphores
+        are unlinked) and terminates the workers after; a worker still starting in that gap cannot rebuild
+        its semaphores and prints a traceback. Waits for pebble's manager (no worker is started after it)."""
+        manager = getattr(self.pool, "_pool_manager_loop", None)
+        if manager is not None:
+            manager.join()
+        for worker in multiprocessing.active_children():  # the pool's workers: this process starts no others
+            worker.terminate()  # SIGTERM: immediate, whatever the worker is doing (see _die_on_sigterm)
+        for worker in multiprocessing.active_children():
+            worker.join(5)
 
     def submit(self, job: ExtractionJob) -> list[tuple[ExtractionJob, Outcome]]:
         """Queue a job; returns results that finished meanwhile (blocks while the pool is full)."""

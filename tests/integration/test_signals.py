@@ -101,7 +101,7 @@ class Run:
         child_env = {**os.environ, "DATABASE_URL": database_url, "NEWS_PIPELINE_BATCH_SIZE": "2",
                      "NEWS_PIPELINE_FETCH_WORKERS": "1", "NEWS_PIPELINE_EXTRACT_WORKERS": "2", name: value, **env}
         self.process = subprocess.Popen(command, env=child_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                        text=True)
+                                        text=True, start_new_session=True)  # its own process group
         self.started = time.monotonic()
 
     def wait(self) -> tuple[int, str, float]:
@@ -119,16 +119,22 @@ def runs(database_url: str) -> list[dict]:
         engine.dispose()
 
 
-@pytest.mark.parametrize(("signum", "code"), [(signal.SIGTERM, 143), (signal.SIGINT, 130)])
+@pytest.mark.parametrize(("signum", "code", "group"), [
+    (signal.SIGTERM, 143, False),  # Airflow, `timeout`: to the run's process
+    (signal.SIGINT, 130, True),  # Ctrl-C: to the whole foreground process group, workers included
+])
 def test_a_stopped_run_closes_its_row_and_leaves_no_process(tmp_path: Path, database_url: str, signum: int,
-                                                             code: int) -> None:
+                                                             code: int, group: bool) -> None:
     seen_before_signal: list[list[int]] = []
     holder: list[Run] = []
 
     def stop() -> None:
         time.sleep(0.2)
         seen_before_signal.append(processes_with(holder[0].token))
-        holder[0].process.send_signal(signum)
+        if group:
+            os.killpg(holder[0].process.pid, signum)
+        else:
+            holder[0].process.send_signal(signum)
 
     site = site_calling(4, stop)  # two batches of two pages fetched: extraction workers are busy
     with site:
