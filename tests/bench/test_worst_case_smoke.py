@@ -12,6 +12,7 @@ import pytest
 REPO = Path(__file__).resolve().parents[2]
 
 
+@pytest.mark.slow  # a subprocess
 @pytest.mark.timeout(120)
 def test_the_worst_case_bench_runs_every_scenario() -> None:
     done = subprocess.run([sys.executable, str(REPO / "bench" / "worst_case_url.py"), "--scale", "0.02"],
