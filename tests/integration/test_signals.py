@@ -121,6 +121,7 @@ def runs(database_url: str) -> list[dict]:
 
 @pytest.mark.parametrize(("signum", "code", "group"), [
     (signal.SIGTERM, 143, False),  # Airflow, `timeout`: to the run's process
+    (signal.SIGTERM, 143, True),  # a supervisor stopping the whole process group: workers and forkserver too
     (signal.SIGINT, 130, True),  # Ctrl-C: to the whole foreground process group, workers included
 ])
 def test_a_stopped_run_closes_its_row_and_leaves_no_process(tmp_path: Path, database_url: str, signum: int,
