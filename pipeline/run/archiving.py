@@ -8,8 +8,9 @@ from datetime import date, datetime
 from typing import Any
 
 from pipeline.archive import ArchiveConfig, CheckReport, MoveOutReport, check_archive, move_out_bodies
+from pipeline.errors import Interrupted
 from pipeline.models import RunKind, RunStatus
-from pipeline.run.assembly import open_store
+from pipeline.run.assembly import open_store, status_of
 from pipeline.settings import Settings
 
 
@@ -61,7 +62,9 @@ def move_out(settings: Settings, *, before: datetime | None = None, batch: int |
             report = move_out_bodies(store, storage, run_id=run_id, batch=size, level=config.compression_level,
                                      fetched_before=before, limit=limit, progress=progress)
         except BaseException as exc:
-            store.end_run(run_id, RunStatus.FAILED, {"error": f"{type(exc).__name__}: {exc}"})
+            store.end_run(run_id, status_of(exc), {"error": f"{type(exc).__name__}: {exc}"})
+            if isinstance(exc, Interrupted):
+                exc.run_id, exc.closed = run_id, True
             raise
         store.end_run(run_id, RunStatus.FAILED if report.refused else RunStatus.SUCCESS, move_out_stats(report))
     return report
