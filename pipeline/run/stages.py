@@ -65,11 +65,11 @@ def store_articles(outcomes: Iterable[tuple[ExtractionJob, Outcome]], store: Sto
         if len(sample) < LEARN_SAMPLE:
             sample.append(article.body)
         if len(batch) >= batch_size:
-            _count(summary, store.save_articles(summary.run_id, batch))
+            _count(summary, store.save_articles(summary.run_id, batch), failures)
             batch = []
             release_freed_memory()
     if batch:
-        _count(summary, store.save_articles(summary.run_id, batch))
+        _count(summary, store.save_articles(summary.run_id, batch), failures)
     failures.flush()
     release_freed_memory()
     if learn:
@@ -77,7 +77,8 @@ def store_articles(outcomes: Iterable[tuple[ExtractionJob, Outcome]], store: Sto
             store.save_learned_lines(source, learn_boilerplate(bodies))
 
 
-def _count(summary: RunSummary, counts: SaveCounts) -> None:
+def _count(summary: RunSummary, counts: SaveCounts, failures: FailureLog) -> None:
+    failures.extend(counts.failed)  # an article PostgreSQL cannot hold is that article's failure
     for name, c in counts.per_source.items():
         stats = summary.source(name)
         stats.inserted += c.inserted

@@ -6,16 +6,16 @@ from __future__ import annotations
 import io
 import json
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
-from typing import Any, Self
+from typing import Any, Self, TypeVar
 
 import psycopg2
 import psycopg2.extras
 import sqlalchemy as sa
 
-from pipeline.errors import DatabaseUnavailable, StoreError
+from pipeline.errors import DatabaseUnavailable, StoreDataError, StoreError
 
 PAGE_SIZE = 1000  # rows per execute_values statement
 
@@ -27,6 +27,7 @@ _DISCONNECT = (sa.exc.OperationalError, sa.exc.InterfaceError, psycopg2.Operatio
 _COPY_ESCAPES = (("\\", "\\\\"), ("\n", "\\n"), ("\r", "\\r"), ("\t", "\\t"))
 
 Cursor = Any  # a psycopg2 cursor (psycopg2 ships no type hints)
+T = TypeVar("T")
 
 
 def mask_url(url: str) -> str:
@@ -49,6 +50,26 @@ def first_line(exc: BaseException) -> str:
     orig = getattr(exc, "orig", None) or exc
     text = str(orig).strip().splitlines()
     return mask_url(text[0] if text else type(orig).__name__)
+
+
+def is_data_error(exc: BaseException) -> bool:
+    """True when PostgreSQL (or psycopg2 adapting a parameter) refused a value, not the connection: data
+    exceptions (SQLSTATE class 22: NUL in jsonb, bad encoding...), program limits (class 54: an index row or
+    a tsvector too large), NUL or a lone surrogate in a string parameter."""
+    orig = getattr(exc, "orig", None) or exc
+    if isinstance(orig, psycopg2.Error):
+        return (orig.pgcode or "")[:2] in ("22", "54")
+    return isinstance(orig, UnicodeError) or (isinstance(orig, ValueError) and "NUL" in str(orig))
+
+
+@contextmanager
+def _data_errors(action: str) -> Iterator[None]:
+    try:
+        yield
+    except Exception as exc:
+        if is_data_error(exc):
+            raise StoreDataError(f"{action} failed: {first_line(exc)}") from exc
+        raise
 
 
 def json_value(value: Any) -> psycopg2.extras.Json:
@@ -150,7 +171,8 @@ class Database:
     def _errors(self, action: str) -> Iterator[None]:
         """Translate driver errors: lost connection -> DatabaseUnavailable, others -> StoreError."""
         try:
-            yield
+            with _data_errors(action):  # first: a program limit is an OperationalError to psycopg2
+                yield
         except _DISCONNECT as exc:
             raise DatabaseUnavailable(f"{action}: database unavailable ({self.masked_url}): "
                                       f"{first_line(exc)}") from exc
@@ -171,3 +193,24 @@ class Database:
             finally:
                 if not cursor.connection.closed:
                     cursor.close()
+
+    def _each_row_on_data_error(self, action: str, rows: Sequence[T],
+                                write: Callable[[Cursor, Sequence[T]], None]) -> list[tuple[T, StoreDataError]]:
+        """Write `rows` in one transaction; if PostgreSQL refuses a value, write them again one transaction
+        per row, so one bad row costs only itself. Returns the refused rows with their error."""
+        try:
+            with self._transaction(action) as cur:
+                write(cur, rows)
+            return []
+        except StoreDataError as exc:
+            if len(rows) == 1:
+                return [(rows[0], exc)]
+        refused = []
+        for row in rows:
+            try:
+                with self._transaction(action) as cur:
+                    write(cur, [row])
+            except StoreDataError as exc:
+                refused.append((row, exc))
+        return refused
+

@@ -12,6 +12,7 @@ from datetime import datetime
 import psycopg2
 import psycopg2.extras
 
+from pipeline import storable
 from pipeline.models import (
     ArchivedBatch,
     BodyRef,
@@ -58,7 +59,7 @@ class RawPages(Database):
         keep bodies in PostgreSQL (and for the benchmark's "before")."""
         if not pages:
             return []
-        rows = [(run_id, source, p.url, p.final_url, p.status, json_value(dict(p.headers)),
+        rows = [(run_id, source, p.url, storable.text(p.final_url), p.status, json_value(storable.headers(p.headers)),
                  psycopg2.Binary(p.body), p.encoding, p.sha256, utc(p.fetched_at)) for source, p in pages]
         keys = [(p.url, p.sha256) for _, p in pages]
         with self._transaction("save raw pages") as cur:
@@ -116,9 +117,9 @@ class RawPages(Database):
                 cur.execute("INSERT INTO archive_files (url, run_id, records, bytes) VALUES (%s, %s, %s, %s)"
                             " RETURNING id", (kept.file, run_id, len(kept.pages), kept.size))
                 file_id = cur.fetchone()[0]
-                rows = [(run_id, k.source, k.page.url, k.page.final_url, k.page.status,
-                         json_value(dict(k.page.headers)), k.page.encoding, k.sha256, utc(k.page.fetched_at),
-                         file_id, k.location.offset, k.location.length) for k in kept.pages]
+                rows = [(run_id, k.source, k.page.url, storable.text(k.page.final_url), k.page.status,
+                         json_value(storable.headers(k.page.headers)), k.page.encoding, k.sha256,
+                         utc(k.page.fetched_at), file_id, k.location.offset, k.location.length) for k in kept.pages]
                 psycopg2.extras.execute_values(
                     cur, "INSERT INTO raw_pages (run_id, source, url, final_url, status, headers, encoding, sha256,"
                     " fetched_at, archive_file_id, archive_offset, archive_length) VALUES %s"
