@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import io
 import json
-import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
@@ -15,12 +14,11 @@ import psycopg2
 import psycopg2.extras
 import sqlalchemy as sa
 
+from pipeline.dburl import check_database_url, mask_database_url
 from pipeline.errors import DatabaseUnavailable, StoreDataError, StoreError
 
 PAGE_SIZE = 1000  # rows per execute_values statement
 
-_CREDENTIALS = re.compile(r"(?P<prefix>[A-Za-z][A-Za-z0-9+.\-]*://[^:/@\s]*):(?P<secret>\S+)@")  # to last @
-_PASSWORD_PARAM = re.compile(r"(?P<key>password=)[^&\s]*", re.IGNORECASE)
 _DISCONNECT = (sa.exc.OperationalError, sa.exc.InterfaceError, psycopg2.OperationalError, psycopg2.InterfaceError)
 # (character, escape) in COPY text format; backslash first. Chained str.replace, because str.translate
 # with a dict table is about 20x slower on long non-ASCII bodies.
@@ -31,8 +29,8 @@ T = TypeVar("T")
 
 
 def mask_url(url: str) -> str:
-    """The URL with any password replaced by `***` (safe for logs and error messages)."""
-    return _PASSWORD_PARAM.sub(r"\g<key>***", _CREDENTIALS.sub(r"\g<prefix>:***@", url))
+    """The URL with any password replaced by `***` (safe for logs and error messages), whatever its shape."""
+    return mask_database_url(url)
 
 
 def normalise_url(url: str) -> str:
@@ -139,7 +137,7 @@ class Database:
     @classmethod
     def open(cls, url: str, **engine_kw: Any) -> Self:
         """Create the engine and check that the database answers, or raise `DatabaseUnavailable`."""
-        url = normalise_url(url)
+        url = normalise_url(check_database_url(url, "the database URL"))
         connect_args = {"connect_timeout": 10, "application_name": "news-pipeline",
                         "options": "-c timezone=UTC", **engine_kw.pop("connect_args", {})}
         try:
