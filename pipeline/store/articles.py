@@ -108,7 +108,7 @@ INSERT INTO article_revisions (article_id, version, {_names(ARCHIVED)}, valid_fr
 SELECT id, version, {_names(ARCHIVED)}, updated_at, %(run)s
 FROM articles WHERE id = ANY(%(ids)s)
 """
-EXISTING = f"SELECT url, id, {_names(FINGERPRINT)} FROM articles WHERE url = ANY(%s) FOR UPDATE"
+EXISTING = f"SELECT url, id, fetched_at, {_names(FINGERPRINT)} FROM articles WHERE url = ANY(%s) FOR UPDATE"
 RELEASE_DUPLICATES = """
 WITH released AS (
     SELECT d.id, min(d.id) OVER (PARTITION BY d.content_hash) AS head
@@ -172,7 +172,9 @@ class Articles(Database):
             cur.execute("SELECT pg_advisory_xact_lock(%s)", (ARTICLES_LOCK,))
             existing = _existing_articles(cur, list(batch))
             new = [k for k in batch if k not in existing]
-            changed = [k for k in batch if k in existing and existing[k][1] != _fingerprint(k, batch[k])]
+            # a fetch older than the stored version never replaces it (concurrent runs, pages that change)
+            changed = [k for k in batch if k in existing and existing[k][1] != _fingerprint(k, batch[k])
+                       and utc(batch[k].fetched_at) >= existing[k][2]]
             ids = dict(zip(new, _allocate_ids(cur, len(new)), strict=False))
             ids.update({k: existing[k][0] for k in changed})
             targets = [(ids[k], batch[k].article.body, batch[k].signature) for k in batch if k in ids]
@@ -257,10 +259,11 @@ def _fingerprint(key: str, item: ArticleInput) -> tuple:
     return tuple(_comparable(c.value(row)) for c in FINGERPRINT)
 
 
-def _existing_articles(cur: Cursor, keys: list[str]) -> dict[str, tuple[int, tuple]]:
-    """id and fingerprint of the batch's articles already stored, locked for this transaction."""
+def _existing_articles(cur: Cursor, keys: list[str]) -> dict[str, tuple[int, tuple, datetime]]:
+    """id, fingerprint and fetch time of the batch's articles already stored, locked for this transaction."""
     cur.execute(EXISTING, (keys,))
-    return {url: (aid, tuple(_comparable(v) for v in values)) for url, aid, *values in cur.fetchall()}
+    return {url: (aid, tuple(_comparable(v) for v in values), fetched)
+            for url, aid, fetched, *values in cur.fetchall()}
 
 
 def _counts(batch: dict[str, ArticleInput], new: set[str], changed: set[str], dups: set[str]) -> SaveCounts:
