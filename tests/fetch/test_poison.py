@@ -149,3 +149,17 @@ def test_a_window_past_the_calendar_is_a_one_line_error(args: list[str],
         main(["run", "--sources", "none.yaml", *args])
     err = capsys.readouterr().err
     assert exited.value.code == 2 and "outside 1990-01-01..2100-12-31" in err and "Traceback" not in err
+
+
+def test_a_5_mb_robots_txt_is_read_once_and_only_its_first_512_kib() -> None:
+    """24,000 rules: fetched and parsed once per site and run, cut at 512 KiB (RFC 9309's minimum, Google's
+    limit), so a rule past the cap is not applied and no URL pays for the whole file (bench/robots.py)."""
+    rules = "\n".join(f"Disallow: /private/*/section-{i}/*/archive-{'x' * 160}/*.pdf$" for i in range(24_000))
+    robots = f"User-agent: *\n{rules}\nDisallow: /news/\n"
+    assert len(robots) > 5_000_000
+    pages = {f"/news/{i}": Response("<html><body><p>story</p></body></html>") for i in range(10)}
+    with Site({"/robots.txt": Response(robots, content_type="text/plain"), **pages}) as site, \
+            Fetcher(fast_settings()) as fetcher:
+        for path in pages:
+            assert fetcher.fetch(site.url(path)).status == 200  # "Disallow: /news/" lies past the cap
+        assert site.hits("/robots.txt") == 1

@@ -69,7 +69,8 @@ def test_a_hostile_site_costs_only_its_bad_items(make_database, tmp_path: Path, 
         assert reasons == {"url_too_long": 1, "invalid_url": 1, "not_modified_unasked": 1}, reasons
         assert _query(url, "SELECT count(*) FROM articles WHERE title ~ '[\\x01-\\x08]' OR body LIKE '%\\\\u0000%'"
                       ) == [(0,)]
-        [(headers,)] = _query(url, "SELECT coalesce(headers->>'X-Evil', headers->>'x-evil') FROM raw_pages WHERE url LIKE '%/nul-header'")
+        [(headers,)] = _query(url, "SELECT coalesce(headers->>'X-Evil', headers->>'x-evil') FROM raw_pages"
+                                   " WHERE url LIKE '%/nul-header'")
         assert headers == "beforeafter"
         skipped = summary["sources"]["hostile-feed"].get("skipped_records", {})
         assert skipped == {"date_dropped:invalid_date": 2}, summary["sources"]["hostile-feed"]
