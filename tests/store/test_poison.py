@@ -116,3 +116,30 @@ def test_many_articles_with_one_bad_row_keep_the_good_ones(store: Store, run_id:
     items.append(item(tag, article(f"https://{tag}.example/list", WORD_LIST)))
     counts = store.save_articles(run_id, items)
     assert (counts.inserted, len(counts.failed)) == (30, 1)
+
+
+def test_four_concurrent_runs_of_a_changing_page_leave_the_latest_fetch_current(database_url: str,
+                                                                                 tag: str) -> None:
+    """Four runs fetch four bodies of one page and save them at once, in whatever order the database takes
+    them: the current version is always the latest fetch, the others are history or never written."""
+    import threading
+
+    url = f"https://{tag}.example/live"
+    for attempt in range(3):
+        bodies = [item(tag, article(url, wire(f"{tag}-{attempt}-v{v}")),
+                       fetched_at=WHEN + timedelta(days=attempt, minutes=v)) for v in range(4)]
+        barrier = threading.Barrier(4)
+
+        def save(one: object, barrier: threading.Barrier = barrier) -> None:
+            with Store.open(database_url) as own:
+                run = own.begin_run("test", None, [tag], {})
+                barrier.wait()
+                own.save_articles(run, [one])  # type: ignore[list-item]
+
+        threads = [threading.Thread(target=save, args=(b,)) for b in reversed(bodies)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        with Store.open(database_url) as check:
+            assert scalar(check, "SELECT body FROM articles WHERE url = :u", u=url) == wire(f"{tag}-{attempt}-v3")
