@@ -18,7 +18,7 @@ MAX_AUTHOR_CHARS = 200
 MAX_LANGUAGE_CHARS = 35  # the longest well-formed BCP 47 tag in practice
 MAX_HEADERS = 200
 MAX_HEADER_CHARS = 8192  # per name and per value, what common servers accept
-MAX_DETAIL_CHARS = 500
+MAX_DETAIL_CHARS = 2000  # a failure's detail: enough for any message, bounded against a hostile one
 # PostgreSQL refuses a tsvector over 1 MiB ("string is too long for tsvector"). What `articles.search`
 # (title || body, 'simple' configuration) will hold is estimated per distinct word, with room to spare
 # for the parser's extra tokens (hyphenated parts, URLs): a budget of half the limit.

@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from dataclasses import replace
 from urllib.parse import urlsplit
 
+from pipeline import storable
 from pipeline.errors import PipelineError
 from pipeline.extract.clean import learn_boilerplate
 from pipeline.models import (
@@ -34,6 +35,9 @@ class FailureLog:
         self.pending: list[Failure] = []
 
     def add(self, failure: Failure) -> None:
+        # a failure's URL and detail come from the network too (a redirect target, a server's message)
+        failure = replace(failure, url=storable.text(failure.url)[:storable.MAX_URL_CHARS],
+                          detail=storable.detail(failure.detail))
         self.summary.source(failure.source).failures[f"{failure.stage}:{failure.reason}"] += 1
         self.pending.append(failure)
         if len(self.pending) >= self.batch_size:
