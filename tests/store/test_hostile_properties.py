@@ -160,3 +160,44 @@ def test_hostile_headers_never_drop_the_raw_batch(store: Store, headers: dict[st
                                encoding="utf-8")) for i in range(3)]
     ids = store.save_raw_pages(run_id, pages)
     assert len(set(ids)) == 3
+
+
+PAGE_TEXT = st.text(st.characters(blacklist_characters="<&"), max_size=120)  # NUL and lone surrogates included
+PAGE_DATES = st.sampled_from(["0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-14:00", "2024-02-30",
+                              "0000-00-00", "2999-01-01T00:00:00Z", "2026-11-05T09:00:00Z", "garbage"])
+
+
+@given(title=PAGE_TEXT, paragraphs=st.lists(PAGE_TEXT, min_size=1, max_size=5), date=PAGE_DATES,
+       refs=st.lists(BAD_CODES, max_size=4), canonical=st.text(st.characters(), max_size=3000),
+       lang=st.text(st.characters(blacklist_characters="'<&"), max_size=60))
+@PROPERTY
+def test_hostile_pages_are_extracted_and_stored_or_fail_alone(store: Store, title: str, paragraphs: list[str],
+                                                              date: str, refs: list[int], canonical: str,
+                                                              lang: str) -> None:
+    """Generated pages with NUL, lone surrogates (raw and as references), absurd dates, long canonicals and
+    languages go through extraction into PostgreSQL: an article or an extraction failure, never a crash."""
+    from pipeline.errors import ExtractError
+    from pipeline.extract.process import process_raw
+    from pipeline.run.stages import choose_article_url
+
+    tag = f"p{uuid.uuid4().hex[:10]}"
+    filler = ("The council met for six hours on Tuesday and agreed to publish its findings in full, a decision "
+              f"members described as overdue. Reference {tag}. ")
+    body = "".join(f"<p>{filler}{p}{''.join(f'&#{c};' for c in refs)}</p>" for p in paragraphs)
+    html = (f"<!doctype html><html lang='{lang}'><head><title>{title}</title>"
+            f"<meta property='article:published_time' content='{date}'>"
+            f"<link rel='canonical' href='https://{tag}.example/{canonical.replace(chr(39), '')}'></head>"
+            f"<body><article><h1>{title}</h1>{body}</article></body></html>")
+    url = f"https://{tag}.example/page"
+    try:
+        extracted = process_raw(html.encode("utf-8", "surrogatepass"), "text/html; charset=utf-8", url)
+    except ExtractError:
+        return  # an extraction failure is that page's recorded failure
+    article = choose_article_url(extracted, url)
+    run_id = store.begin_run("test", None, [tag], {})
+    counts = store.save_articles(run_id, [item(tag, article, fetched_at=NOW)])
+    assert counts.inserted + counts.duplicates + len(counts.failed) == 1
+    stored = rows(store, "SELECT title, body, published_at FROM articles WHERE source = :s", s=tag)
+    for stored_title, stored_body, published in stored:
+        assert not storable._UNSTORABLE.search(stored_title + stored_body)
+        assert published is None or storable.EARLIEST_DATE <= published <= NOW + storable.FUTURE_SLACK
