@@ -163,3 +163,15 @@ def test_a_5_mb_robots_txt_is_read_once_and_only_its_first_512_kib() -> None:
         for path in pages:
             assert fetcher.fetch(site.url(path)).status == 200  # "Disallow: /news/" lies past the cap
         assert site.hits("/robots.txt") == 1
+
+
+def test_a_redirect_to_an_invalid_port_is_an_invalid_url_failure() -> None:
+    from pipeline.errors import FetchError
+
+    routes = {"/r": Response(status=302, headers={"Location": "http://127.0.0.1:99999/x"}),
+              "/robots.txt": Response("", status=404)}
+    with Site(routes) as site, Fetcher(fast_settings()) as fetcher:
+        for url in (site.url("/r"), "http://127.0.0.1:99999/x"):
+            with pytest.raises(FetchError) as caught:
+                fetcher.fetch(url)
+            assert caught.value.reason == Reason.INVALID_URL
