@@ -96,6 +96,8 @@ def detail(value: str) -> str:
 def searchable(title: str, body: str, budget: int = TSVECTOR_BUDGET) -> tuple[str, bool]:
     """`body` cut (at a word) so that the tsvector of title and body stays within `budget`; and whether
     it was cut. A page of that many distinct words is a word list, not an article."""
+    if 8 * (len(title) + len(body) + 2) <= budget:  # a word costs at most 7 bytes per character: fits
+        return body, False
     positions: dict[str, int] = {}
     size = 0
     for source, is_body in ((title, False), (body, True)):
