@@ -143,3 +143,25 @@ def test_four_concurrent_runs_of_a_changing_page_leave_the_latest_fetch_current(
             thread.join()
         with Store.open(database_url) as check:
             assert scalar(check, "SELECT body FROM articles WHERE url = :u", u=url) == wire(f"{tag}-{attempt}-v3")
+
+
+def test_a_raw_index_row_postgresql_refuses_is_kept_bare_and_the_batch_indexed(
+        store: Store, run_id: int, tag: str, tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without the edge's header cleaning, a NUL reaches jsonb: the batch is indexed row by row, the refused
+    row kept with placeholder headers (the WARC record holds the real ones), every page indexed."""
+    from pipeline.archive import ArchiveStorage, RawArchiver
+    from pipeline.store.raw import UNSTORABLE_HEADERS
+
+    monkeypatch.setattr(storable_module, "headers", dict)
+    archiver = RawArchiver(ArchiveStorage(str(tmp_path)), run_id=run_id)
+    pages = [page(f"https://{tag}.example/{i}", f"<p>{i}</p>".encode()) for i in range(4)]
+    pages.append(FetchedPage(url=f"https://{tag}.example/nul", final_url=f"https://{tag}.example/nul", status=200,
+                             headers={"content-type": "text/html", "x-evil": "a\x00b"}, body=b"<p>nul</p>",
+                             fetched_at=WHEN, encoding="utf-8"))
+    kept = archiver.keep([archiver.encode(tag, p) for p in pages], store.known_raw_pages)
+    ids = store.save_raw_index(run_id, kept)
+    assert len(set(ids)) == 5
+    assert scalar(store, "SELECT headers->>'x-news-pipeline-unstorable' FROM raw_pages WHERE url = :u",
+                  u=pages[-1].url) == UNSTORABLE_HEADERS["x-news-pipeline-unstorable"]
+    assert scalar(store, "SELECT headers->>'content-type' FROM raw_pages WHERE url = :u", u=pages[0].url) == (
+        "text/html")
