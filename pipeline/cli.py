@@ -19,6 +19,7 @@ from types import FrameType
 from typing import Any, TextIO
 
 from pipeline import __version__
+from pipeline.dates import EARLIEST_YEAR, LATEST_YEAR
 from pipeline.errors import ArchiveUnavailable, ConfigError, DatabaseUnavailable, Interrupted, PipelineError
 from pipeline.models import CleaningRules, ExtractedArticle, ExtractionJob, Failure, Outcome, PageHints, Window
 from pipeline.settings import Settings
@@ -198,9 +199,12 @@ def _add_window_args(cmd: argparse.ArgumentParser, required: bool) -> None:
 
 def _parse_day(text: str) -> date:
     try:
-        return date.fromisoformat(text)
+        day = date.fromisoformat(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a date YYYY-MM-DD") from None
+    if not EARLIEST_YEAR <= day.year <= LATEST_YEAR:  # the dates a news page can carry; 9999-12-31 + 1 overflows
+        raise argparse.ArgumentTypeError(f"{text} is outside {EARLIEST_YEAR}-01-01..{LATEST_YEAR}-12-31")
+    return day
 
 
 def window_from_args(args: argparse.Namespace) -> Window | None:

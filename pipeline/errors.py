@@ -14,6 +14,7 @@ class Reason(StrEnum):
     EXTRACT = "extract"
     STORE = "store"
     DATABASE_UNAVAILABLE = "database_unavailable"
+    STORE_DATA = "store_data"  # one row PostgreSQL refuses (a value it cannot hold): that item's failure
     SYSTEMIC = "systemic"
     INTERRUPTED = "interrupted"  # the run was stopped (SIGTERM, SIGINT) while this item was in flight
     # fetching
@@ -37,6 +38,12 @@ class Reason(StrEnum):
     UNSAFE_XML = "unsafe_xml"
     SITEMAP_LIMIT = "sitemap_limit"
     SITEMAP_DEPTH = "sitemap_depth"
+    BAD_ITEM = "bad_item"  # one feed entry or sitemap entry that cannot be read: that item's failure
+    NOT_MODIFIED_UNASKED = "not_modified_unasked"  # 304 to a request that sent no validator
+    # values from the network that cannot be stored even when cleaned (pipeline.storable)
+    URL_TOO_LONG = "url_too_long"
+    DATE_OUT_OF_RANGE = "date_out_of_range"
+    INVALID_DATE = "invalid_date"
     # extraction
     EMPTY_BODY = "empty_body"
     BAD_RULE = "bad_rule"
@@ -106,6 +113,13 @@ class DatabaseUnavailable(StoreError):
     """The articles database cannot be reached: systemic, the run must fail and retry."""
 
     reason = Reason.DATABASE_UNAVAILABLE
+
+
+class StoreDataError(StoreError):
+    """PostgreSQL refused a value (NUL, an over-long index row or tsvector...): the data is at fault, not the
+    database, so the batch is retried row by row and only the bad row fails."""
+
+    reason = Reason.STORE_DATA
 
 
 class ArchiveError(PipelineError):

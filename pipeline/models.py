@@ -410,3 +410,4 @@ class SaveCounts:
     unchanged: int
     duplicates: int
     per_source: Mapping[str, SaveCounts] = field(default_factory=dict, compare=False, repr=False)
+    failed: tuple[Failure, ...] = field(default=(), compare=False, repr=False)  # items PostgreSQL refused

@@ -82,6 +82,7 @@ def canonicalise_url(url: str, base: str | None = None) -> str:
     http(s) only: lowercase scheme and host, IDNA host, no default port, no userinfo, no
     fragment, dot-segments removed, percent-encoding normalised, tracking parameters
     dropped and the remaining query parameters sorted. Other schemes are returned stripped.
+    An http(s) URL with an invalid port raises ValueError.
     """
     url = url.strip()
     if base:
@@ -90,7 +91,11 @@ def canonicalise_url(url: str, base: str | None = None) -> str:
     scheme = parts.scheme.lower()
     if scheme not in DEFAULT_PORTS:
         return url
-    netloc = _netloc(scheme, parts.hostname or "", _port(parts))
+    try:
+        port = parts.port
+    except ValueError:  # ":99999", ":http": not an address to fetch, and never the default port instead
+        raise ValueError(f"invalid port in {url[:200]!r}") from None
+    netloc = _netloc(scheme, parts.hostname or "", port)
     path = _normalise_path(parts.path)
     query = _normalise_query(parts.query)
     return urlunsplit((scheme, netloc, path, query, ""))

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from urllib.parse import urlsplit
 
+from pipeline import storable
 from pipeline.errors import FetchError, Reason, status_of_reason
 from pipeline.fetch import Fetcher
 from pipeline.models import (
@@ -53,7 +54,8 @@ class Discovery:
     validators: with deferred validators, those of the feeds and sitemaps read, to save once the
         run's pages are stored.
     records: URLs found in WARC files, with the response record each is read from (no HTTP fetch).
-    skipped: WARC records that are not pages of the window, by reason (record type, status, day...).
+    skipped: WARC records that are not pages of the window, by reason (record type, status, day...); and
+        dates dropped from found URLs (`date_dropped:invalid_date`, `date_dropped:date_out_of_range`).
     """
 
     urls: list[DiscoveredURL] = field(default_factory=list)
@@ -74,12 +76,25 @@ class Discovery:
 
 
 def safe_canonical(link: str, base: str | None = None) -> str | None:
-    """canonicalise_url, or None for a link that is not a usable http(s) URL."""
+    """canonicalise_url, or None for a link that is not a usable, storable http(s) URL."""
     try:
-        url = canonicalise_url(link, base)
-    except ValueError:
+        return checked_canonical(link, base)
+    except storable.UnstorableValue:
         return None
-    return url if url.startswith(("http://", "https://")) and urlsplit(url).hostname else None
+
+
+def checked_canonical(link: str, base: str | None = None) -> str | None:
+    """The canonical URL of an http(s) link; None for other links (mailto:, javascript:...); an http(s) link
+    that cannot be fetched or stored (invalid port or host, too long) raises `UnstorableValue`."""
+    try:
+        url = canonicalise_url(storable.text(link), base)
+    except ValueError as exc:
+        raise storable.UnstorableValue(str(exc), Reason.INVALID_URL) from None
+    if not url.startswith(("http://", "https://")):
+        return None
+    if not urlsplit(url).hostname:
+        raise storable.UnstorableValue(f"no host in {url[:200]!r}", Reason.INVALID_URL)
+    return storable.url(url)
 
 
 def unique(items: list[str]) -> list[str]:
@@ -112,13 +127,24 @@ class SourceRun:
         return out
 
     def add_link(self, link: str, base: str | None, published: datetime | None, signal: DateSignal | None,
-                 title: str | None) -> None:
-        """Add one found link (resolved against `base`); anything but an http(s) URL is ignored."""
-        url = safe_canonical(link, base)
+                 title: str | None, date_problem: str | None = None) -> None:
+        """Add one found link (resolved against `base`); a link that is not http(s) is ignored, an http(s)
+        link that cannot be fetched or stored (invalid port, too long) is that link's failure."""
+        try:
+            url = checked_canonical(link, base)
+        except storable.UnstorableValue as exc:
+            self.fail(link, exc.reason, str(exc))
+            return
         if url is not None:
-            self.add(url, published, signal, title)
+            self.add(url, published, signal, title, date_problem)
 
-    def add(self, url: str, published: datetime | None, signal: DateSignal | None, title: str | None) -> None:
+    def add(self, url: str, published: datetime | None, signal: DateSignal | None, title: str | None,
+            date_problem: str | None = None) -> None:
+        date_problem = date_problem or storable.date_problem(published)
+        if date_problem:  # the URL is kept, undated; how many dates were dropped, and why, is counted
+            self.result.skipped[f"date_dropped:{date_problem}"] += 1
+            published, signal = None, (signal if signal == DateSignal.EXPLICIT else None)
+        title = storable.bounded(title, storable.MAX_TITLE_CHARS)
         if signal != DateSignal.EXPLICIT and not self._in_window(published):
             self.result.outside_window += 1
             if published is not None and len(self.result.elsewhere) < self.settings.max_urls_per_source:
@@ -151,7 +177,8 @@ class SourceRun:
         return published in self.window
 
     def fail(self, url: str, reason: str, detail: str = "") -> None:
-        self.result.failures.append(Failure(url, self.source.name, Stage.DISCOVER, reason, detail[:500]))
+        self.result.failures.append(Failure(storable.text(url)[:storable.MAX_URL_CHARS], self.source.name,
+                                            Stage.DISCOVER, reason, storable.detail(detail)))
 
     def finish(self) -> Discovery:
         self.result.urls = list(self.found.values())
@@ -174,6 +201,12 @@ class SourceRun:
         except FetchError as exc:
             self.fail(url, exc.reason, str(exc))
             self.cache.record(url, etag=None, last_modified=None, status=status_of_reason(exc.reason), failed=True)
+            return None
+        if page.status == 304 and not (use.etag or use.last_modified):
+            # nothing to be "not modified" since: a broken server, whose feed we can never read; said
+            # loudly rather than counted as 304s (0 URLs and no warning)
+            self.broken(url, page, Reason.NOT_MODIFIED_UNASKED, "304 Not Modified to a request without"
+                        " If-None-Match or If-Modified-Since")
             return None
         if page.status == 304:
             self.result.not_modified.append(url)

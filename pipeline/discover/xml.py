@@ -12,6 +12,10 @@ GZIP_MAGIC = b"\x1f\x8b"
 FEED_ROOTS = frozenset({"rss", "feed", "rdf"})
 SITEMAP_ROOTS = frozenset({"urlset", "sitemapindex"})
 _ROOT_TAG = re.compile(rb"<(?![?!])(?:[\w.-]+:)?([\w.-]+)")
+_CHAR_REF = re.compile(rb"&#(?:[xX]([0-9a-fA-F]+)|([0-9]+));")
+# Bytes XML 1.0 forbids anywhere (C0 controls but tab, LF, CR): one in a title would fail the whole document.
+_CONTROL_BYTES = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+_UTF16_STARTS = (b"\xff\xfe", b"\xfe\xff", b"<\x00", b"\x00<")
 
 
 class UnsafeXML(Exception):
@@ -20,6 +24,25 @@ class UnsafeXML(Exception):
 
 class BadDocument(Exception):
     """The document is not a feed or sitemap we can read."""
+
+
+def scrub(body: bytes) -> bytes:
+    """Remove what XML 1.0 forbids and one item can carry (a NUL or lone-surrogate character reference,
+    a control byte), so that one bad entry costs only its character, not the whole feed or sitemap."""
+    body = _CHAR_REF.sub(_allowed_ref, body)
+    if not body.startswith(_UTF16_STARTS):  # in UTF-16 every other byte may be NUL
+        body = _CONTROL_BYTES.sub(b"", body)
+    return body
+
+
+def _allowed_ref(match: re.Match[bytes]) -> bytes:
+    hex_digits, decimal = match.groups()
+    if len((hex_digits or decimal).lstrip(b"0")) > 8:  # past U+10FFFF whatever it says (and no 4,300-digit int())
+        return b""
+    code = int(hex_digits, 16) if hex_digits else int(decimal)
+    allowed = code in (0x9, 0xA, 0xD) or 0x20 <= code <= 0xD7FF or 0xE000 <= code <= 0xFFFD or (
+        0x10000 <= code <= 0x10FFFF)
+    return match.group() if allowed else b""
 
 
 def check_xml_safe(body: bytes) -> bool:

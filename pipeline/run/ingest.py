@@ -111,10 +111,14 @@ def discover(settings: Settings, sources: Sequence[Source], window: Window | Non
             stats.skipped_records.update(found.skipped)
             failures.extend(found.failures)
             validators.extend(found.validators)
-            store.save_discovered(summary.run_id, [*found.urls, *found.elsewhere])
+            refused = store.save_discovered(summary.run_id, [*found.urls, *found.elsewhere])
+            failures.extend(refused)  # a URL PostgreSQL cannot hold is that URL's failure, never fetched
             remembered = store.discovered_in_window(source.name, window) if window is not None else []
+            unstorable = {f.url for f in refused}
             for item in (*found.urls, *remembered):
                 record = found.records.get(item.url)
+                if item.url in unstorable:
+                    continue
                 if item.url not in targets and (record is not None or item.date_signal != DateSignal.WARC_DATE):
                     # a URL an earlier run read from a WARC file is never fetched over HTTP instead
                     targets[item.url] = Target(item.url, source, PageHints(item.published_at, item.date_signal,

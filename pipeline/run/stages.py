@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from dataclasses import replace
 from urllib.parse import urlsplit
 
+from pipeline import storable
 from pipeline.errors import PipelineError
 from pipeline.extract.clean import learn_boilerplate
 from pipeline.models import (
@@ -34,6 +35,9 @@ class FailureLog:
         self.pending: list[Failure] = []
 
     def add(self, failure: Failure) -> None:
+        # a failure's URL and detail come from the network too (a redirect target, a server's message)
+        failure = replace(failure, url=storable.text(failure.url)[:storable.MAX_URL_CHARS],
+                          detail=storable.detail(failure.detail))
         self.summary.source(failure.source).failures[f"{failure.stage}:{failure.reason}"] += 1
         self.pending.append(failure)
         if len(self.pending) >= self.batch_size:
@@ -65,11 +69,11 @@ def store_articles(outcomes: Iterable[tuple[ExtractionJob, Outcome]], store: Sto
         if len(sample) < LEARN_SAMPLE:
             sample.append(article.body)
         if len(batch) >= batch_size:
-            _count(summary, store.save_articles(summary.run_id, batch))
+            _count(summary, store.save_articles(summary.run_id, batch), failures)
             batch = []
             release_freed_memory()
     if batch:
-        _count(summary, store.save_articles(summary.run_id, batch))
+        _count(summary, store.save_articles(summary.run_id, batch), failures)
     failures.flush()
     release_freed_memory()
     if learn:
@@ -77,7 +81,8 @@ def store_articles(outcomes: Iterable[tuple[ExtractionJob, Outcome]], store: Sto
             store.save_learned_lines(source, learn_boilerplate(bodies))
 
 
-def _count(summary: RunSummary, counts: SaveCounts) -> None:
+def _count(summary: RunSummary, counts: SaveCounts, failures: FailureLog) -> None:
+    failures.extend(counts.failed)  # an article PostgreSQL cannot hold is that article's failure
     for name, c in counts.per_source.items():
         stats = summary.source(name)
         stats.inserted += c.inserted

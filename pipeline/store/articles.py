@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
 import psycopg2.extras
 
-from pipeline.models import ArticleInput, ExtractedArticle, SaveCounts, Window, utc
+from pipeline import storable
+from pipeline.errors import Reason, StoreDataError
+from pipeline.models import ArticleInput, ExtractedArticle, Failure, SaveCounts, Stage, Window, utc
 from pipeline.store.database import PAGE_SIZE, Cursor, Database, copy_lines, copy_text
 from pipeline.store.near_duplicates import link_near_duplicates, sign
 
@@ -105,7 +108,7 @@ INSERT INTO article_revisions (article_id, version, {_names(ARCHIVED)}, valid_fr
 SELECT id, version, {_names(ARCHIVED)}, updated_at, %(run)s
 FROM articles WHERE id = ANY(%(ids)s)
 """
-EXISTING = f"SELECT url, id, {_names(FINGERPRINT)} FROM articles WHERE url = ANY(%s) FOR UPDATE"
+EXISTING = f"SELECT url, id, fetched_at, {_names(FINGERPRINT)} FROM articles WHERE url = ANY(%s) FOR UPDATE"
 RELEASE_DUPLICATES = """
 WITH released AS (
     SELECT d.id, min(d.id) OVER (PARTITION BY d.content_hash) AS head
@@ -141,7 +144,27 @@ class Articles(Database):
             return {source: count for source, count in cur.fetchall()}
 
     def save_articles(self, run_id: int | None, items: Sequence[ArticleInput]) -> SaveCounts:
-        """Merge a batch by canonical URL in one transaction: insert, revise, link duplicates, cluster."""
+        """Merge a batch by canonical URL in one transaction: insert, revise, link duplicates, cluster.
+
+        Every value is made storable first (`pipeline.storable`); an article that still cannot be stored
+        (a URL too long for the index) or that PostgreSQL refuses costs only itself: the batch is retried
+        one article per transaction and the refused ones come back in `SaveCounts.failed`."""
+        ready, failed = _storable_inputs(items)
+        try:
+            counts = self._save_batch(run_id, ready)
+        except StoreDataError:
+            if len(ready) <= 1:
+                raise
+            counts = SaveCounts(0, 0, 0, 0)
+            for item in ready:
+                try:
+                    counts = _add_counts(counts, self._save_batch(run_id, [item]))
+                except StoreDataError as exc:
+                    failed.append(Failure(item.article.url, item.source, Stage.STORE, Reason.STORE_DATA,
+                                          storable.detail(str(exc))))
+        return replace(counts, failed=tuple(failed))
+
+    def _save_batch(self, run_id: int | None, items: Sequence[ArticleInput]) -> SaveCounts:
         batch = _latest_per_key(items)
         if not batch:
             return SaveCounts(0, 0, 0, 0)
@@ -149,7 +172,9 @@ class Articles(Database):
             cur.execute("SELECT pg_advisory_xact_lock(%s)", (ARTICLES_LOCK,))
             existing = _existing_articles(cur, list(batch))
             new = [k for k in batch if k not in existing]
-            changed = [k for k in batch if k in existing and existing[k][1] != _fingerprint(k, batch[k])]
+            # a fetch older than the stored version never replaces it (concurrent runs, pages that change)
+            changed = [k for k in batch if k in existing and existing[k][1] != _fingerprint(k, batch[k])
+                       and utc(batch[k].fetched_at) >= existing[k][2]]
             ids = dict(zip(new, _allocate_ids(cur, len(new)), strict=False))
             ids.update({k: existing[k][0] for k in changed})
             targets = [(ids[k], batch[k].article.body, batch[k].signature) for k in batch if k in ids]
@@ -166,6 +191,45 @@ class Articles(Database):
 
 
 # -- the steps of save_articles ------------------------------------------------------------------
+
+def _storable_inputs(items: Sequence[ArticleInput]) -> tuple[list[ArticleInput], list[Failure]]:
+    """The inputs with every value storable; those whose page URL cannot be stored as failures."""
+    ready, failed = [], []
+    for item in items:
+        try:
+            ready.append(replace(item, article=_storable(item.article, item.fetched_at)))
+        except storable.UnstorableValue as exc:
+            failed.append(Failure(item.article.url[:storable.MAX_URL_CHARS], item.source, Stage.STORE, exc.reason,
+                                  storable.detail(str(exc))))
+    return ready, failed
+
+
+def _storable(article: ExtractedArticle, fetched_at: datetime) -> ExtractedArticle:
+    """Text without NUL or lone surrogates, bounded lengths, a body whose tsvector fits, a sane date; an
+    over-long rel=canonical is dropped (the page URL keys the article), an over-long page URL refused."""
+    title = storable.bounded(article.title, storable.MAX_TITLE_CHARS) or ""
+    body, _ = storable.searchable(title, storable.text(article.body))
+    try:
+        canonical = article.canonical_url and storable.url(article.canonical_url)
+    except storable.UnstorableValue:
+        canonical = None
+    published = article.published_at
+    dated = published is not None and not storable.date_problem(published, fetched_at)
+    return replace(
+        article, url=storable.url(article.url), title=title, body=body, canonical_url=canonical or None,
+        authors=tuple(a for name in article.authors if (a := storable.bounded(name, storable.MAX_AUTHOR_CHARS))),
+        description=storable.bounded(article.description, storable.MAX_DESCRIPTION_CHARS),
+        language=storable.bounded(article.language, storable.MAX_LANGUAGE_CHARS),
+        published_at=published if dated else None, date_signal=article.date_signal if dated else None)
+
+
+def _add_counts(a: SaveCounts, b: SaveCounts) -> SaveCounts:
+    per_source = dict(a.per_source)
+    for name, c in b.per_source.items():
+        per_source[name] = _add_counts(per_source[name], c) if name in per_source else c
+    return SaveCounts(a.inserted + b.inserted, a.updated + b.updated, a.unchanged + b.unchanged,
+                      a.duplicates + b.duplicates, per_source=per_source)
+
 
 def _key(article: ExtractedArticle) -> str:
     return article.canonical_url or article.url
@@ -195,10 +259,11 @@ def _fingerprint(key: str, item: ArticleInput) -> tuple:
     return tuple(_comparable(c.value(row)) for c in FINGERPRINT)
 
 
-def _existing_articles(cur: Cursor, keys: list[str]) -> dict[str, tuple[int, tuple]]:
-    """id and fingerprint of the batch's articles already stored, locked for this transaction."""
+def _existing_articles(cur: Cursor, keys: list[str]) -> dict[str, tuple[int, tuple, datetime]]:
+    """id, fingerprint and fetch time of the batch's articles already stored, locked for this transaction."""
     cur.execute(EXISTING, (keys,))
-    return {url: (aid, tuple(_comparable(v) for v in values)) for url, aid, *values in cur.fetchall()}
+    return {url: (aid, tuple(_comparable(v) for v in values), fetched)
+            for url, aid, fetched, *values in cur.fetchall()}
 
 
 def _counts(batch: dict[str, ArticleInput], new: set[str], changed: set[str], dups: set[str]) -> SaveCounts:

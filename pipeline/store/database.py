@@ -6,31 +6,30 @@ from __future__ import annotations
 import io
 import json
 import os
-import re
 import socket
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
-from typing import Any, Self
+from typing import Any, Self, TypeVar
 
 import psycopg2
 import psycopg2.extras
 import sqlalchemy as sa
 
-from pipeline.errors import DatabaseUnavailable, StoreError
+from pipeline.dburl import check_database_url, mask_database_url
+from pipeline.errors import DatabaseUnavailable, StoreDataError, StoreError
 from pipeline.settings import Settings
 
 PAGE_SIZE = 1000  # rows per execute_values statement
 
-_CREDENTIALS = re.compile(r"(?P<prefix>[A-Za-z][A-Za-z0-9+.\-]*://[^:/@\s]*):(?P<secret>\S+)@")  # to last @
-_PASSWORD_PARAM = re.compile(r"(?P<key>password=)[^&\s]*", re.IGNORECASE)
 _DISCONNECT = (sa.exc.OperationalError, sa.exc.InterfaceError, psycopg2.OperationalError, psycopg2.InterfaceError)
 # (character, escape) in COPY text format; backslash first. Chained str.replace, because str.translate
 # with a dict table is about 20x slower on long non-ASCII bodies.
 _COPY_ESCAPES = (("\\", "\\\\"), ("\n", "\\n"), ("\r", "\\r"), ("\t", "\\t"))
 
 Cursor = Any  # a psycopg2 cursor (psycopg2 ships no type hints)
+T = TypeVar("T")
 DEFAULT_CONNECT_TIMEOUT = int(Settings.model_fields["database_connect_timeout"].default)
 DEFAULT_TIMEOUT = float(Settings.model_fields["database_timeout"].default)
 _current = threading.local()  # the deadline of the unit of work this thread is in, if any
@@ -107,8 +106,8 @@ def _watch_checkout(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
 
 
 def mask_url(url: str) -> str:
-    """The URL with any password replaced by `***` (safe for logs and error messages)."""
-    return _PASSWORD_PARAM.sub(r"\g<key>***", _CREDENTIALS.sub(r"\g<prefix>:***@", url))
+    """The URL with any password replaced by `***` (safe for logs and error messages), whatever its shape."""
+    return mask_database_url(url)
 
 
 def normalise_url(url: str) -> str:
@@ -126,6 +125,26 @@ def first_line(exc: BaseException) -> str:
     orig = getattr(exc, "orig", None) or exc
     text = str(orig).strip().splitlines()
     return mask_url(text[0] if text else type(orig).__name__)
+
+
+def is_data_error(exc: BaseException) -> bool:
+    """True when PostgreSQL (or psycopg2 adapting a parameter) refused a value, not the connection: data
+    exceptions (SQLSTATE class 22: NUL in jsonb, bad encoding...), program limits (class 54: an index row or
+    a tsvector too large), NUL or a lone surrogate in a string parameter."""
+    orig = getattr(exc, "orig", None) or exc
+    if isinstance(orig, psycopg2.Error):
+        return (orig.pgcode or "")[:2] in ("22", "54")
+    return isinstance(orig, UnicodeError) or (isinstance(orig, ValueError) and "NUL" in str(orig))
+
+
+@contextmanager
+def _data_errors(action: str) -> Iterator[None]:
+    try:
+        yield
+    except Exception as exc:
+        if is_data_error(exc):
+            raise StoreDataError(f"{action} failed: {first_line(exc)}") from exc
+        raise
 
 
 def json_value(value: Any) -> psycopg2.extras.Json:
@@ -201,7 +220,7 @@ class Database:
 
         `connect_timeout` bounds establishing a connection (libpq), `timeout` every unit of work (the
         server's statement_timeout, and the client's own deadline for a server that stops answering)."""
-        url = normalise_url(url)
+        url = normalise_url(check_database_url(url, "the database URL"))
         options = f"-c timezone=UTC -c statement_timeout={max(1, round(timeout * 1000))}"
         connect_args = {"connect_timeout": connect_timeout, "application_name": "news-pipeline",
                         "options": options, **engine_kw.pop("connect_args", {})}
@@ -243,7 +262,8 @@ class Database:
         """Translate driver errors: lost connection or no answer in time -> DatabaseUnavailable, others ->
         StoreError."""
         try:
-            yield
+            with _data_errors(action):  # first: a program limit is an OperationalError to psycopg2
+                yield
         except (sa.exc.SQLAlchemyError, psycopg2.Error) as exc:
             if deadline is not None and deadline.fired:
                 raise DatabaseUnavailable(f"{action}: no answer from the database within {deadline.seconds:g} s "
@@ -269,3 +289,24 @@ class Database:
             finally:
                 if not cursor.connection.closed:
                     cursor.close()
+
+    def _each_row_on_data_error(self, action: str, rows: Sequence[T],
+                                write: Callable[[Cursor, Sequence[T]], None]) -> list[tuple[T, StoreDataError]]:
+        """Write `rows` in one transaction; if PostgreSQL refuses a value, write them again one transaction
+        per row, so one bad row costs only itself. Returns the refused rows with their error."""
+        try:
+            with self._transaction(action) as cur:
+                write(cur, rows)
+            return []
+        except StoreDataError as exc:
+            if len(rows) == 1:
+                return [(rows[0], exc)]
+        refused = []
+        for row in rows:
+            try:
+                with self._transaction(action) as cur:
+                    write(cur, [row])
+            except StoreDataError as exc:
+                refused.append((row, exc))
+        return refused
+

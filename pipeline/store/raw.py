@@ -12,6 +12,7 @@ from datetime import datetime
 import psycopg2
 import psycopg2.extras
 
+from pipeline import storable
 from pipeline.models import (
     ArchivedBatch,
     BodyRef,
@@ -26,7 +27,7 @@ from pipeline.models import (
     date_signal_of,
     utc,
 )
-from pipeline.store.database import PAGE_SIZE, Cursor, Database, json_value
+from pipeline.store.database import PAGE_SIZE, Cursor, Database, is_data_error, json_value
 
 # Rows per INSERT: each row is a whole page, hex-escaped to twice its size in the statement text, so a
 # small number keeps the statement (and the client's memory) small without costing throughput.
@@ -58,7 +59,7 @@ class RawPages(Database):
         keep bodies in PostgreSQL (and for the benchmark's "before")."""
         if not pages:
             return []
-        rows = [(run_id, source, p.url, p.final_url, p.status, json_value(dict(p.headers)),
+        rows = [(run_id, source, p.url, storable.text(p.final_url), p.status, json_value(storable.headers(p.headers)),
                  psycopg2.Binary(p.body), p.encoding, p.sha256, utc(p.fetched_at)) for source, p in pages]
         keys = [(p.url, p.sha256) for _, p in pages]
         with self._transaction("save raw pages") as cur:
@@ -116,13 +117,10 @@ class RawPages(Database):
                 cur.execute("INSERT INTO archive_files (url, run_id, records, bytes) VALUES (%s, %s, %s, %s)"
                             " RETURNING id", (kept.file, run_id, len(kept.pages), kept.size))
                 file_id = cur.fetchone()[0]
-                rows = [(run_id, k.source, k.page.url, k.page.final_url, k.page.status,
-                         json_value(dict(k.page.headers)), k.page.encoding, k.sha256, utc(k.page.fetched_at),
-                         file_id, k.location.offset, k.location.length) for k in kept.pages]
-                psycopg2.extras.execute_values(
-                    cur, "INSERT INTO raw_pages (run_id, source, url, final_url, status, headers, encoding, sha256,"
-                    " fetched_at, archive_file_id, archive_offset, archive_length) VALUES %s"
-                    " ON CONFLICT (url, sha256) DO NOTHING", rows, page_size=PAGE_SIZE)
+                rows = [(run_id, k.source, k.page.url, storable.text(k.page.final_url), k.page.status,
+                         json_value(storable.headers(k.page.headers)), k.page.encoding, k.sha256,
+                         utc(k.page.fetched_at), file_id, k.location.offset, k.location.length) for k in kept.pages]
+                _insert_index_rows(cur, rows)
             ids = _ids_of(cur, kept.keys)
         return [ids[key] for key in kept.keys]
 
@@ -166,6 +164,35 @@ class RawPages(Database):
                         " ORDER BY f.url, r.archive_offset", {"prefix": file_prefix})
             return [IndexEntry(str(rid), RecordLocation(url, off, length), sha)
                     for rid, url, off, length, sha in cur.fetchall()]
+
+
+_INSERT_INDEX = ("INSERT INTO raw_pages (run_id, source, url, final_url, status, headers, encoding, sha256,"
+                 " fetched_at, archive_file_id, archive_offset, archive_length) VALUES %s"
+                 " ON CONFLICT (url, sha256) DO NOTHING")
+UNSTORABLE_HEADERS = {"x-news-pipeline-unstorable": "headers refused by PostgreSQL; see the WARC record"}
+
+
+def _insert_index_rows(cur: Cursor, rows: list[tuple]) -> None:
+    """Insert the index rows; if PostgreSQL refuses a value, row by row under savepoints, a refused row
+    kept with its headers and final URL replaced (the WARC record holds them whole): every page indexed."""
+    try:
+        cur.execute("SAVEPOINT raw_batch")
+        psycopg2.extras.execute_values(cur, _INSERT_INDEX, rows, page_size=PAGE_SIZE)
+        return
+    except Exception as exc:
+        if not is_data_error(exc):
+            raise
+        cur.execute("ROLLBACK TO SAVEPOINT raw_batch")
+    for row in rows:
+        cur.execute("SAVEPOINT raw_row")
+        try:
+            psycopg2.extras.execute_values(cur, _INSERT_INDEX, [row])
+        except Exception as exc:
+            if not is_data_error(exc):
+                raise
+            cur.execute("ROLLBACK TO SAVEPOINT raw_row")
+            bare = (*row[:3], row[2], row[4], json_value(UNSTORABLE_HEADERS), None, *row[7:])
+            psycopg2.extras.execute_values(cur, _INSERT_INDEX, [bare])
 
 
 def _ids_of(cur: Cursor, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], int]:

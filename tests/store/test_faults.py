@@ -9,7 +9,7 @@ import pytest
 import sqlalchemy as sa
 
 import pipeline.store.articles as store_module
-from pipeline.errors import DatabaseUnavailable, StoreError
+from pipeline.errors import ConfigError, DatabaseUnavailable
 from pipeline.models import SaveCounts
 from pipeline.store import Store, mask_url
 from pipeline.store.database import normalise_url
@@ -38,8 +38,8 @@ def test_unreachable_database_raises_masked_one_line_error() -> None:
     assert caught.value.__cause__ is None and caught.value.reason == "database_unavailable"
 
 
-def test_invalid_url_is_a_store_error_without_password() -> None:
-    with pytest.raises(StoreError) as caught:
+def test_invalid_url_is_a_config_error_without_password() -> None:
+    with pytest.raises(ConfigError) as caught:
         Store.open(f"notadriver://news:{SECRET}@host/db")
     assert SECRET not in str(caught.value)
 

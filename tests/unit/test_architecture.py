@@ -15,7 +15,8 @@ REPO = Path(__file__).resolve().parents[2]
 # Each module of pipeline/ belongs to one layer; a layer may import only the layers listed for it.
 LAYERS: dict[str, tuple[str, ...]] = {
     "core": ("pipeline", "pipeline.models", "pipeline.errors", "pipeline.settings", "pipeline.sources",
-             "pipeline.urls", "pipeline.dates", "pipeline.charset", "pipeline.dedup"),
+             "pipeline.urls", "pipeline.dates", "pipeline.charset", "pipeline.dedup", "pipeline.storable",
+             "pipeline.dburl"),
     "fetch": ("pipeline.fetch",),
     "extract": ("pipeline.extract",),
     "store": ("pipeline.store",),

@@ -28,9 +28,15 @@ def read_feed_page(run: SourceRun, url: str, page: FetchedPage) -> None:
         return run.broken(url, page, Reason.UNSAFE_XML, str(exc))
     except BadDocument as exc:
         return run.broken(url, page, Reason.PARSE_ERROR, str(exc))
+    except Exception as exc:  # noqa: BLE001 - a hostile document fails itself, never the source or the run
+        return run.broken(url, page, Reason.PARSE_ERROR, f"{type(exc).__name__}: {exc}")
     run.succeeded(url, page)
     for entry in entries:
-        run.add_link(entry.link, page.final_url, entry.published, DateSignal.FEED, entry.title)
+        if entry.error is not None:
+            run.fail(entry.link or url, Reason.BAD_ITEM, entry.error)
+        else:
+            run.add_link(entry.link, page.final_url, entry.published, DateSignal.FEED, entry.title,
+                         entry.date_problem)
 
 
 METHOD = Method("feeds", 20, read_feeds)

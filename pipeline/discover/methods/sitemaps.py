@@ -57,12 +57,17 @@ def _read_sitemap(run: SourceRun, url: str, depth: int) -> list[str]:
     except BadDocument as exc:
         run.broken(url, page, Reason.PARSE_ERROR, str(exc))
         return []
+    except Exception as exc:  # noqa: BLE001 - a hostile document fails itself, never the source or the run
+        run.broken(url, page, Reason.PARSE_ERROR, f"{type(exc).__name__}: {exc}")
+        return []
     run.succeeded(url, page)
     if kind == "index":
         return _children(run, url, depth, items)
     for item in items:
-        if item.loc:
-            run.add_link(item.loc, page.final_url, item.published, item.signal, item.title)
+        if item.error is not None:
+            run.fail(item.loc or url, Reason.BAD_ITEM, item.error)
+        elif item.loc:
+            run.add_link(item.loc, page.final_url, item.published, item.signal, item.title, item.date_problem)
     return []
 
 
