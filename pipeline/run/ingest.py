@@ -195,7 +195,8 @@ def _save_raw(batch: list[tuple[Target, FetchedPage, Future[RawToKeep]]], archiv
     summary.count_archived(len(kept.pages), kept.size)
     release_freed_memory()
     return [ExtractionJob(target.url, target.source.name, raw_id, page.fetched_at, page.final_url, page.body,
-                          page.content_type, target.source.rules, replace(target.hints, fetched_at=page.fetched_at))
+                          page.content_type, target.source.rules, replace(target.hints, fetched_at=page.fetched_at),
+                          page.encoding)
             for (target, page, _), raw_id in zip(batch, ids, strict=True)]
 
 

@@ -24,7 +24,7 @@ def extract_job(job: ExtractionJob) -> Outcome:
     from pipeline.extract import process_raw
 
     try:
-        article = process_raw(job.body, job.content_type, job.final_url, job.rules, job.hints)
+        article = process_raw(job.body, job.content_type, job.final_url, job.rules, job.hints, job.encoding)
         return Extracted(article, signature_bytes(article.body))
     except PipelineError as exc:
         return _failure(job, exc.reason, str(exc))
