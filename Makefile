@@ -26,7 +26,7 @@ N ?= 2000
 MEMORY ?= 1
 DATASET ?= ../shared/datasets/article-extraction-dev
 bench: bootstrap ## throughput benchmark, every target met or not (see README, Benchmarks): make bench N=10000 MEMORY=0
-	.venv/bin/python bench/ingest.py --dataset $(DATASET) --n $(N) $(if $(filter 0,$(MEMORY)),,--with-memory)
+	.venv/bin/python bench/ingest.py --dataset $(DATASET) --n $(N) $(if $(filter 0,$(MEMORY)),,--with-memory) $(if $(JSON),--json $(JSON))
 
 test-fast: bootstrap ## pure and unit tests: no database, no Airflow, no worker processes (well under a minute)
 	.venv/bin/python -m pytest -q -m "not db and not airflow and not slow"

@@ -31,8 +31,10 @@ class Handoff(Generic[T]):
     next batch is fetched. In a thread of its own it keeps going, bounded by `depth` (memory stays flat).
 
     The producer's exception is raised in the consumer at the point it reached (items before it are
-    delivered first). When the consumer stops early (an exception, a signal, `close()`), the producer is
-    told to stop and its generator is closed in its own thread, which ends its fetch threads.
+    delivered first). When the consumer stops early (an exception, a signal, `close()`, leaving the `with`
+    block), the producer is told to stop and its generator is closed in its own thread, which ends its fetch
+    threads. Use it as a context manager: an exception's traceback keeps the consumer's generators alive,
+    so only an explicit close stops the producer at once.
     """
 
     def __init__(self, items: Iterator[T], depth: int, name: str = "handoff") -> None:
@@ -53,6 +55,12 @@ class Handoff(Generic[T]):
                 yield item  # type: ignore[misc]
         finally:
             self.close()
+
+    def __enter__(self) -> Handoff[T]:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     def close(self) -> None:
         """Stop the producer and wait for it to close its generator."""

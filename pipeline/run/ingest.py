@@ -32,7 +32,7 @@ from pipeline.models import (
     Window,
 )
 from pipeline.run.assembly import Progress, ledger
-from pipeline.run.handoff import in_background
+from pipeline.run.handoff import Handoff
 from pipeline.run.memory import limit_malloc_arenas, release_freed_memory
 from pipeline.run.stages import FailureLog, store_articles, with_learned
 from pipeline.run.summary import RunSummary
@@ -80,9 +80,9 @@ def run_ingest(
                                 progress))
             # Fetching and keeping raw pages run in a thread of their own, a batch ahead at most, so that
             # they go on while this thread waits for a free extraction worker or stores articles.
-            jobs = in_background(keep_raw(pages, archiver, store, summary, settings.batch_size),
-                                 settings.batch_size, "fetch-keep-raw")
-            store_articles(pool.map(jobs), store, summary, failures, settings.batch_size, learn=True)
+            with Handoff(keep_raw(pages, archiver, store, summary, settings.batch_size), settings.batch_size,
+                         "fetch-keep-raw") as jobs:
+                store_articles(pool.map(jobs), store, summary, failures, settings.batch_size, learn=True)
             save_validators(found.validators, store)
             summary.fetcher_stats = fetcher.stats.as_dict()
         raise_if_systemic(summary)

@@ -89,15 +89,21 @@ def test_a_consumer_that_stops_closes_the_producer_in_its_thread() -> None:
     assert not handoff._thread.is_alive()
 
 
-def test_a_consumer_error_stops_the_producer() -> None:
+def test_a_consumer_error_stops_the_producer_at_once() -> None:
+    """Even while the error's traceback keeps the consumer's generators alive (as a failing run's does)."""
+
     def endless() -> Iterator[int]:
         while True:
             yield 0
 
-    handoff = Handoff(endless(), depth=2)
-    with pytest.raises(RuntimeError):
-        for _ in handoff:
+    def consume(items: Iterator[int]) -> None:
+        for _ in items:
             raise RuntimeError("store failed")
+
+    with pytest.raises(RuntimeError) as caught:
+        with Handoff(endless(), depth=2) as handoff:
+            consume(map(int, handoff))  # a generator chain, as pool.map(jobs) is
+    assert caught.value.__traceback__ is not None
     assert not handoff._thread.is_alive()
 
 
