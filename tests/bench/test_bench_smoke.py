@@ -71,10 +71,13 @@ def test_memory_scaling_mode_reports_both_sizes(pg_server_url: str, tmp_path: Pa
 
 def test_make_bench_takes_the_size() -> None:
     """`make bench N=10000` runs the benchmark at that size (dry run: the command make would run)."""
-    done = subprocess.run(["make", "-n", "bench", "N=10000", "MEMORY=0"], capture_output=True, text=True, cwd=REPO,
-                          timeout=60)
-    assert done.returncode == 0, done.stderr
-    command = done.stdout.strip().splitlines()[-1]
-    assert "bench/ingest.py" in command and "--n 10000" in command and "--with-memory" not in command
-    default = subprocess.run(["make", "-n", "bench"], capture_output=True, text=True, cwd=REPO, timeout=60)
-    assert "--n 2000" in default.stdout and "--with-memory" in default.stdout
+    def dry_run(*variables: str) -> str:
+        done = subprocess.run(["make", "--no-print-directory", "-n", "bench", *variables], capture_output=True,
+                              text=True, cwd=REPO, timeout=60)
+        assert done.returncode == 0, done.stderr
+        return next(line for line in done.stdout.splitlines() if "bench/ingest.py" in line)
+
+    command = dry_run("N=10000", "MEMORY=0")
+    assert "--n 10000" in command and "--with-memory" not in command
+    default = dry_run()
+    assert "--n 2000" in default and "--with-memory" in default
