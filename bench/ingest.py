@@ -51,6 +51,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--memory-scaling", action="store_true",
                         help="only measure peak memory of the pipeline at --memory-sizes, each in a fresh process")
     parser.add_argument("--memory-sizes", default="500,5000")
+    parser.add_argument("--with-memory", action="store_true",
+                        help="after the benchmark, also measure memory scaling (as --memory-scaling) for the table")
     parser.add_argument("--archive-url", default=None,
                         help="raw archive location (NEWS_PIPELINE_ARCHIVE_URL; default: a temporary directory)")
     parser.add_argument("--s3", action="store_true",
@@ -450,6 +452,8 @@ def main(argv: list[str] | None = None) -> None:
         print_memory(figures["memory_scaling"])
     else:
         figures = benchmark(args, args.pipeline_only)
+        if args.with_memory and not args.pipeline_only:
+            figures["memory_scaling"] = memory_scaling(args)
         print_report(figures)
     if args.json:
         args.json.write_text(json.dumps(figures, indent=2, default=str), encoding="utf-8")

@@ -30,6 +30,14 @@ def normalise_codec(label: str | None) -> str | None:
         return None
 
 
+def _python_codec(name: str | None) -> str | None:
+    """A Python codec name as `choose_charset` returns it, checked (no WHATWG aliasing: already applied)."""
+    try:
+        return codecs.lookup(name).name if name else None
+    except LookupError:
+        return None
+
+
 def header_charset(content_type: str | None) -> str | None:
     """Charset declared in a Content-Type header value."""
     match = _HEADER_CHARSET.search(content_type or "")
@@ -92,8 +100,12 @@ def choose_charset(body: bytes, content_type: str | None = None) -> str:
     return detect_charset(body)
 
 
-def decode_html(body: bytes, content_type: str | None = None) -> tuple[str, str]:
-    """Decode page bytes to text; returns (text, codec). Never raises on bad bytes."""
-    codec = choose_charset(body, content_type)
+def decode_html(body: bytes, content_type: str | None = None, codec: str | None = None) -> tuple[str, str]:
+    """Decode page bytes to text; returns (text, codec). Never raises on bad bytes.
+
+    `codec`: what `choose_charset(body, content_type)` already returned for these bytes (the fetcher
+    chooses it for the raw layer), so it is not chosen twice; an unknown codec name is chosen again.
+    """
+    codec = _python_codec(codec) or choose_charset(body, content_type)
     text = body.decode(codec, errors="replace")
     return text.lstrip("\ufeff"), codec

@@ -72,30 +72,45 @@ def signature_bytes(text: str) -> bytes:
     return b"" if minhash is None else to_bytes(minhash)
 
 
-def band_keys(minhash: MinHash) -> list[tuple[int, int]]:
+# A signature as computed (datasketch's MinHash) or as read back (its hash values alone: rebuilding a MinHash
+# object validates the permutations again, ~0.3 ms each, for nothing the clustering needs).
+Signature = MinHash | np.ndarray
+
+
+def hash_values(sig: Signature) -> np.ndarray:
+    """The signature's NUM_PERM hash values."""
+    return sig.hashvalues if isinstance(sig, MinHash) else sig
+
+
+def band_keys(minhash: Signature) -> list[tuple[int, int]]:
     """(band number, 63-bit key) per LSH band: two articles sharing any pair are candidates."""
     bands = _bands()
     rows = bands[0][1] - bands[0][0]
-    values = minhash.hashvalues[: len(bands) * rows].astype(np.uint64).reshape(len(bands), rows)
+    values = hash_values(minhash)[: len(bands) * rows].astype(np.uint64).reshape(len(bands), rows)
     with np.errstate(over="ignore"):  # multiply-add hashing wraps modulo 2**64 on purpose
         keys = (values * _MIXERS[:rows]).sum(axis=1, dtype=np.uint64) >> np.uint64(1)
     return [(band, int(key)) for band, key in enumerate(keys.tolist())]
 
 
-def to_bytes(minhash: MinHash) -> bytes:
+def to_bytes(minhash: Signature) -> bytes:
     """Serialise a signature for the database."""
-    return minhash.hashvalues.tobytes()
+    return hash_values(minhash).tobytes()
 
 
-def from_bytes(data: bytes) -> MinHash:
-    """Rebuild a signature stored by `to_bytes`."""
+def from_bytes(data: bytes) -> np.ndarray:
+    """The hash values of a signature stored by `to_bytes` (all that band keys and similarity read)."""
     values = np.frombuffer(bytes(data), dtype=_permutations()[0].dtype)
-    return MinHash(hashvalues=values, scheme=SCHEME, permutations=_permutations(), hashfunc=int)
+    if len(values) != NUM_PERM:
+        raise ValueError(f"a signature of {len(values)} hash values, expected {NUM_PERM}")
+    return values
 
 
-def similarity(a: MinHash, b: MinHash) -> float:
-    """Estimated Jaccard similarity of two signatures."""
-    return float(a.jaccard(b))
+def similarity(a: Signature, b: Signature) -> float:
+    """Estimated Jaccard similarity of two signatures (as `MinHash.jaccard`: the share of equal hash values)."""
+    values_a, values_b = hash_values(a), hash_values(b)
+    if len(values_a) != len(values_b):
+        raise ValueError("signatures with different numbers of permutations")
+    return float(np.count_nonzero(values_a == values_b)) / float(len(values_a))
 
 
 @dataclass(frozen=True)
@@ -106,7 +121,7 @@ class Match:
     similarity: float
 
 
-def ranked_matches(minhash: MinHash, candidates: dict[int, MinHash]) -> list[Match]:
+def ranked_matches(minhash: Signature, candidates: dict[int, Signature]) -> list[Match]:
     """Every candidate at or above THRESHOLD, most similar first, ties to the lowest id (oldest article)."""
     scored = (Match(key, similarity(minhash, candidates[key])) for key in sorted(candidates))
     return sorted((m for m in scored if m.similarity >= THRESHOLD), key=lambda m: -m.similarity)

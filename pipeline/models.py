@@ -365,6 +365,7 @@ class ExtractionJob:
     content_type: str
     rules: CleaningRules
     hints: PageHints
+    encoding: str | None = None  # the codec the fetcher chose for the raw page: decoded with it, not chosen again
 
 
 @dataclass(frozen=True)

@@ -25,10 +25,11 @@ _BINARY_MAGIC = (
 )
 
 
-def decode_page(body: bytes, content_type: str | None) -> str:
-    """Page bytes as text (charset from BOM, header, <meta>, detection), refusing what is not HTML."""
+def decode_page(body: bytes, content_type: str | None, encoding: str | None = None) -> str:
+    """Page bytes as text (charset from BOM, header, <meta>, detection, unless the fetcher's `encoding` is
+    given), refusing what is not HTML."""
     check_html_bytes(body, content_type)
-    html, _codec = decode_html(body, content_type)
+    html, _codec = decode_html(body, content_type, encoding)
     return html
 
 

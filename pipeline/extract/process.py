@@ -28,9 +28,11 @@ def process_raw(
     url: str,
     rules: CleaningRules = CleaningRules(),
     hints: PageHints | None = None,
+    encoding: str | None = None,
 ) -> ExtractedArticle:
-    """Decode page bytes (charset from header, <meta>, detection) and process them (see `process_page`)."""
-    return _guarded(lambda: _process(decode_page(body, content_type), url, rules, hints))
+    """Decode page bytes (charset from header, <meta>, detection; or `encoding` when the fetcher chose it
+    already) and process them (see `process_page`)."""
+    return _guarded(lambda: _process(decode_page(body, content_type, encoding), url, rules, hints))
 
 
 def process_page(

@@ -33,6 +33,7 @@ from pipeline.models import (
     Window,
 )
 from pipeline.run.assembly import Progress, ledger
+from pipeline.run.handoff import Handoff
 from pipeline.run.memory import limit_malloc_arenas, release_freed_memory
 from pipeline.run.stages import FailureLog, store_articles, with_learned
 from pipeline.run.summary import RunSummary
@@ -80,8 +81,11 @@ def run_ingest(
                 pages = chain(read_records(settings, archive, archived, summary, failures),
                               fetch(settings, [t for t in targets if t.record is None], fetcher, summary, failures,
                                     progress))
-                jobs = keep_raw(pages, archiver, store, summary, settings.batch_size)
-                store_articles(pool.map(jobs), store, summary, failures, settings.batch_size, learn=True)
+                # Fetching and keeping raw pages run in a thread of their own, a batch ahead at most, so that
+                # they go on while this thread waits for a free extraction worker or stores articles.
+                with Handoff(keep_raw(pages, archiver, store, summary, settings.batch_size), settings.batch_size,
+                             "fetch-keep-raw") as jobs:
+                    store_articles(pool.map(jobs), store, summary, failures, settings.batch_size, learn=True)
                 save_validators(found.validators, store)
                 summary.fetcher_stats = fetcher.stats.as_dict()
             except BaseException:
@@ -214,7 +218,8 @@ def _save_raw(batch: list[tuple[Target, FetchedPage, Future[RawToKeep]]], archiv
     summary.count_archived(len(kept.pages), kept.size)
     release_freed_memory()
     return [ExtractionJob(target.url, target.source.name, raw_id, page.fetched_at, page.final_url, page.body,
-                          page.content_type, target.source.rules, replace(target.hints, fetched_at=page.fetched_at))
+                          page.content_type, target.source.rules, replace(target.hints, fetched_at=page.fetched_at),
+                          page.encoding)
             for (target, page, _), raw_id in zip(batch, ids, strict=True)]
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable
 from dataclasses import replace
 from urllib.parse import urlsplit
@@ -28,19 +29,25 @@ LEARN_SAMPLE = 50  # bodies per source kept for learning boilerplate: bounded me
 
 
 class FailureLog:
-    """Per-URL failures of a run, counted in the summary at once and written to the store in batches."""
+    """Per-URL failures of a run, counted in the summary at once and written to the store in batches.
+
+    Thread-safe: fetch failures are added by the fetching thread, extraction failures by the run's thread.
+    """
 
     def __init__(self, store: Store, summary: RunSummary, batch_size: int) -> None:
         self.store, self.summary, self.batch_size = store, summary, batch_size
         self.pending: list[Failure] = []
+        self.lock = threading.Lock()
 
     def add(self, failure: Failure) -> None:
         # a failure's URL and detail come from the network too (a redirect target, a server's message)
         failure = replace(failure, url=storable.text(failure.url)[:storable.MAX_URL_CHARS],
                           detail=storable.detail(failure.detail))
-        self.summary.source(failure.source).failures[f"{failure.stage}:{failure.reason}"] += 1
-        self.pending.append(failure)
-        if len(self.pending) >= self.batch_size:
+        with self.lock:
+            self.summary.source(failure.source).failures[f"{failure.stage}:{failure.reason}"] += 1
+            self.pending.append(failure)
+            full = len(self.pending) >= self.batch_size
+        if full:
             self.flush()
 
     def extend(self, failures: Iterable[Failure]) -> None:
@@ -48,8 +55,9 @@ class FailureLog:
             self.add(failure)
 
     def flush(self) -> None:
-        if self.pending:
+        with self.lock:
             batch, self.pending = self.pending, []
+        if batch:
             self.store.record_failures(self.summary.run_id, batch)
 
 

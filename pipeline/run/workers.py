@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import multiprocessing
+import queue
 import signal
-from collections import deque
 from collections.abc import Iterable, Iterator
-from concurrent.futures import FIRST_COMPLETED, Future, wait
+from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
 
 from pebble import ProcessExpired, ProcessPool
@@ -24,7 +24,7 @@ def extract_job(job: ExtractionJob) -> Outcome:
     from pipeline.extract import process_raw
 
     try:
-        article = process_raw(job.body, job.content_type, job.final_url, job.rules, job.hints)
+        article = process_raw(job.body, job.content_type, job.final_url, job.rules, job.hints, job.encoding)
         return Extracted(article, signature_bytes(article.body))
     except PipelineError as exc:
         return _failure(job, exc.reason, str(exc))
@@ -59,7 +59,10 @@ class ExtractorPool:
         # Room for a whole raw batch (submitted right after each save of raw pages) plus a working
         # queue, so that fetching and storing the next batch overlaps extraction of this one.
         self.max_in_flight = max(8, settings.batch_size + self.workers * 8)
-        self.pending: deque[tuple[ExtractionJob, Future[Outcome]]] = deque()
+        self.in_flight = 0
+        # Finished jobs, put there by each future's done-callback: taking one is O(1), where waiting on
+        # every pending future (concurrent.futures.wait) or scanning them costs O(in flight) per job.
+        self.done: queue.SimpleQueue[tuple[ExtractionJob, Future[Outcome]]] = queue.SimpleQueue()
         self.pool: ProcessPool | None = None
 
     def __enter__(self) -> ExtractorPool:
@@ -70,7 +73,7 @@ class ExtractorPool:
 
     def __exit__(self, exc_type: object, *exc: object) -> None:
         assert self.pool is not None
-        if self.pending or exc_type is not None:  # the run is failing or interrupted: stop the workers now
+        if self.in_flight or exc_type is not None:  # the run is failing or interrupted: stop the workers now
             self.pool.stop()
             self._end_workers()
         else:
@@ -92,19 +95,19 @@ class ExtractorPool:
     def submit(self, job: ExtractionJob) -> list[tuple[ExtractionJob, Outcome]]:
         """Queue a job; returns results that finished meanwhile (blocks while the pool is full)."""
         assert self.pool is not None, "use ExtractorPool as a context manager"
-        self.pending.append((job, self.pool.schedule(extract_job, args=(job,), timeout=self.time_limit)))
+        future = self.pool.schedule(extract_job, args=(job,), timeout=self.time_limit)
+        self.in_flight += 1
+        future.add_done_callback(lambda f: self.done.put((job, f)))
         finished = self._collect_done()
-        while len(self.pending) >= self.max_in_flight:
-            wait([f for _, f in self.pending], return_when=FIRST_COMPLETED)
-            finished.extend(self._collect_done())
+        while self.in_flight >= self.max_in_flight:
+            finished.append(self._take(block=True))
         return finished
 
     def drain(self) -> list[tuple[ExtractionJob, Outcome]]:
         """Wait for every pending job and return the results."""
         finished: list[tuple[ExtractionJob, Outcome]] = []
-        while self.pending:
-            wait([f for _, f in self.pending], return_when=FIRST_COMPLETED)
-            finished.extend(self._collect_done())
+        while self.in_flight:
+            finished.append(self._take(block=True))
         return finished
 
     def map(self, jobs: Iterable[ExtractionJob]) -> Iterator[tuple[ExtractionJob, Outcome]]:
@@ -115,14 +118,14 @@ class ExtractorPool:
 
     def _collect_done(self) -> list[tuple[ExtractionJob, Outcome]]:
         finished: list[tuple[ExtractionJob, Outcome]] = []
-        still: deque[tuple[ExtractionJob, Future[Outcome]]] = deque()
-        for job, future in self.pending:
-            if future.done():
-                finished.append((job, self._outcome(job, future)))
-            else:
-                still.append((job, future))
-        self.pending = still
+        while not self.done.empty():
+            finished.append(self._take(block=False))
         return finished
+
+    def _take(self, block: bool) -> tuple[ExtractionJob, Outcome]:
+        job, future = self.done.get(block=block)
+        self.in_flight -= 1
+        return job, self._outcome(job, future)
 
     def _outcome(self, job: ExtractionJob, future: Future[Outcome]) -> Outcome:
         try:

@@ -186,7 +186,8 @@ class Articles(Database):
                 released = _relink_duplicates(cur, [ids[k] for k in changed])
                 signatures = {aid: sig for aid, sig in signing.result().items() if aid not in canonical}
             signatures.update(sign([(aid, body, None) for aid, body in released]))
-            link_near_duplicates(cur, [t[0] for t in targets] + [aid for aid, _ in released], signatures)
+            link_near_duplicates(cur, [t[0] for t in targets] + [aid for aid, _ in released], signatures,
+                                 {ids[k] for k in new})  # fresh ids: nothing stored to replace
         return _counts(batch, set(new), set(changed), {k for k in new if ids[k] in canonical})
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import psycopg2.extras
-from datasketch import MinHash
 
 from pipeline import dedup
 from pipeline.store.database import Cursor, copy_lines, int_array
@@ -26,7 +25,7 @@ MEMBERSHIP_QUERY = (
     " WHERE m.cluster_id IN (SELECT cluster_id FROM near_duplicate_members WHERE article_id = ANY(%s))")
 
 
-def sign(rows: list[tuple[int, str, bytes | None]]) -> dict[int, MinHash]:
+def sign(rows: list[tuple[int, str, bytes | None]]) -> dict[int, dedup.Signature]:
     """MinHash signatures of the bodies long enough to cluster, by article id (pure CPU work).
 
     A signature the caller computed (`ArticleInput.signature`, e.g. in an extraction worker) is reused.
@@ -39,14 +38,21 @@ def sign(rows: list[tuple[int, str, bytes | None]]) -> dict[int, MinHash]:
     return signatures
 
 
-def link_near_duplicates(cur: Cursor, ids: list[int], signatures: dict[int, MinHash]) -> None:
-    """Replace the articles' band keys, find candidates by LSH band keys (index lookups), join clusters."""
-    cur.execute("DELETE FROM article_band_keys WHERE article_id = ANY(%s)", (ids,))
-    cur.execute("DELETE FROM article_minhash WHERE article_id = ANY(%s)", (ids,))
+def link_near_duplicates(cur: Cursor, ids: list[int], signatures: dict[int, dedup.Signature],
+                         fresh: frozenset[int] | set[int] = frozenset()) -> None:
+    """Replace the articles' band keys, find candidates by LSH band keys (index lookups), join clusters.
+
+    `fresh`: ids allocated in this transaction, which cannot have band keys, a signature or a cluster yet
+    (nothing to delete or look up for them).
+    """
+    stored = [aid for aid in ids if aid not in fresh]
+    if stored:
+        cur.execute("WITH keys AS (DELETE FROM article_band_keys WHERE article_id = ANY(%(ids)s))"
+                    " DELETE FROM article_minhash WHERE article_id = ANY(%(ids)s)", {"ids": stored})
     if not signatures:
         return
     keys = {aid: dedup.band_keys(sig) for aid, sig in signatures.items()}
-    candidates, known, plan = _cluster_candidates(cur, keys)
+    candidates, known, plan = _cluster_candidates(cur, keys, fresh)
     plan.signatures.update(signatures)
     seen: dict[tuple[int, int], list[int]] = {}
     for aid, sig in signatures.items():
@@ -60,8 +66,8 @@ def link_near_duplicates(cur: Cursor, ids: list[int], signatures: dict[int, MinH
     plan.write(cur)
 
 
-def _cluster_candidates(cur: Cursor, keys: dict[int, list[tuple[int, int]]]
-                        ) -> tuple[dict[int, set[int]], dict[int, MinHash], _ClusterPlan]:
+def _cluster_candidates(cur: Cursor, keys: dict[int, list[tuple[int, int]]], fresh: frozenset[int] | set[int]
+                        ) -> tuple[dict[int, set[int]], dict[int, dedup.Signature], _ClusterPlan]:
     """Stored articles sharing a band key with each new one, their signatures, and their clusters."""
     triples = [(aid, band, key) for aid, pairs in keys.items() for band, key in pairs]
     owners, bands, values = ([t[i] for t in triples] for i in range(3))
@@ -70,16 +76,21 @@ def _cluster_candidates(cur: Cursor, keys: dict[int, list[tuple[int, int]]]
     for owner, other in cur.fetchall():
         candidates.setdefault(owner, set()).add(other)
     found = sorted({c for cs in candidates.values() for c in cs})
-    cur.execute("SELECT article_id, signature FROM article_minhash WHERE article_id = ANY(%s)", (found,))
-    known = {aid: dedup.from_bytes(sig) for aid, sig in cur.fetchall()}
-    cur.execute(MEMBERSHIP_QUERY, (found + list(keys),))
+    known: dict[int, dedup.Signature] = {}
+    if found:
+        cur.execute("SELECT article_id, signature FROM article_minhash WHERE article_id = ANY(%s)", (found,))
+        known = {aid: dedup.from_bytes(sig) for aid, sig in cur.fetchall()}
     plan = _ClusterPlan()
-    for aid, cluster, signature in cur.fetchall():
-        plan.add_member(aid, cluster, None if signature is None else dedup.from_bytes(signature))
+    members = found + [aid for aid in keys if aid not in fresh]
+    if members:
+        cur.execute(MEMBERSHIP_QUERY, (members,))
+        for aid, cluster, signature in cur.fetchall():
+            plan.add_member(aid, cluster, None if signature is None else dedup.from_bytes(signature))
     return candidates, known, plan
 
 
-def _write_signatures(cur: Cursor, signatures: dict[int, MinHash], keys: dict[int, list[tuple[int, int]]]) -> None:
+def _write_signatures(cur: Cursor, signatures: dict[int, dedup.Signature],
+                      keys: dict[int, list[tuple[int, int]]]) -> None:
     """COPY the signatures and band keys (many small rows: COPY is several times faster than INSERT)."""
     copy_lines(cur, "article_minhash (article_id, num_perm, signature)",
                (f"{aid}\t{dedup.NUM_PERM}\t\\\\x{dedup.to_bytes(sig).hex()}" for aid, sig in signatures.items()))
@@ -97,18 +108,18 @@ class _ClusterPlan:
     def __init__(self) -> None:
         self.cluster_of: dict[int, int] = {}
         self.members: dict[int, list[int]] = {}  # cluster id (stored, or temporary negative) -> articles
-        self.signatures: dict[int, MinHash] = {}  # of the members and of the batch, by article
+        self.signatures: dict[int, dedup.Signature] = {}  # of the members and of the batch, by article
         self.new_clusters: dict[int, int] = {}  # temporary (negative) id -> representative article
         self.new_members: list[tuple[int, int, float, int | None]] = []
 
-    def add_member(self, article_id: int, cluster: int, signature: MinHash | None) -> None:
+    def add_member(self, article_id: int, cluster: int, signature: dedup.Signature | None) -> None:
         """Record a stored membership (and the member's signature, when it has one)."""
         self.cluster_of[article_id] = cluster
         self.members.setdefault(cluster, []).append(article_id)
         if signature is not None:
             self.signatures[article_id] = signature
 
-    def join_best(self, article_id: int, signature: MinHash, matches: list[dedup.Match]) -> None:
+    def join_best(self, article_id: int, signature: dedup.Signature, matches: list[dedup.Match]) -> None:
         """Join the cluster of the most similar candidate whose every member the article is alike."""
         for match in matches:
             cluster = self.cluster_of.get(match.candidate)
@@ -117,7 +128,7 @@ class _ClusterPlan:
                 self.join(article_id, match)
                 return
 
-    def _alike(self, signature: MinHash, article_id: int) -> bool:
+    def _alike(self, signature: dedup.Signature, article_id: int) -> bool:
         other = self.signatures.get(article_id)
         return other is None or dedup.similarity(signature, other) >= dedup.THRESHOLD  # None: nothing to judge
 

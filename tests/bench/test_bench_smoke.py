@@ -20,7 +20,11 @@ FIGURES = (
     "pipeline / extraction bound", "reprocess (pages/s)", "reprocess / extraction bound",
     "store bulk save_articles (articles/s)", "machine: nproc=", "raw layer: PostgreSQL / WARC KiB per page",
     "raw layer: keep-raw write (pages/s)", "reprocess: reading raw pages from WARC (pages/s of read wall)",
+    "CPU ms/page: extraction workers", "CPU ms/page: main process", "CPU ms/page: PostgreSQL backends",
+    "CPU ms/page: trafilatura alone", "CPU per page, whole path / trafilatura alone", "peak RSS N=8 / N=4",
 )
+TARGETS = ("pipeline / naive", "pipeline / extraction bound", "reprocess / extraction bound",
+           "store bulk save_articles", "peak RSS N=8 / N=4", "CPU per page, whole path / trafilatura alone")
 
 
 def _pages_args() -> list[str]:
@@ -32,11 +36,15 @@ def _pages_args() -> list[str]:
 def test_benchmark_prints_every_figure_and_stores_n_articles(pg_server_url: str, tmp_path: Path) -> None:
     out = tmp_path / "figures.json"
     command = [sys.executable, str(REPO / "bench" / "ingest.py"), "--n", str(N), "--hosts", "3", "--latency", "0",
-               "--naive-n", "6", "--database-url", pg_server_url, "--json", str(out), *_pages_args()]
-    done = subprocess.run(command, capture_output=True, text=True, timeout=600, cwd=REPO)
+               "--naive-n", "6", "--database-url", pg_server_url, "--json", str(out), "--with-memory",
+               "--memory-sizes", "4,8", *_pages_args()]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=900, cwd=REPO)
     assert done.returncode == 0, done.stderr[-3000:]
     for figure in FIGURES:
         assert figure in done.stdout, f"{figure!r} missing from the output:\n{done.stdout}"
+    for target in TARGETS:  # every target row of the table says whether it is met
+        row = next(line for line in done.stdout.splitlines() if line.startswith(target))
+        assert row.rstrip().endswith((" yes", " NO")), row
     figures = json.loads(out.read_text())
     assert figures["rows"]["articles"] == N
     assert figures["rows"]["raw_pages"] == N
@@ -59,3 +67,17 @@ def test_memory_scaling_mode_reports_both_sizes(pg_server_url: str, tmp_path: Pa
     assert "peak RSS N=8 / N=4" in done.stdout
     scaling = json.loads(out.read_text())["memory_scaling"]
     assert [scaling["sizes"][n]["articles"] for n in ("4", "8")] == [4, 8]
+
+
+def test_make_bench_takes_the_size() -> None:
+    """`make bench N=10000` runs the benchmark at that size (dry run: the command make would run)."""
+    def dry_run(*variables: str) -> str:
+        done = subprocess.run(["make", "--no-print-directory", "-n", "bench", *variables], capture_output=True,
+                              text=True, cwd=REPO, timeout=60)
+        assert done.returncode == 0, done.stderr
+        return next(line for line in done.stdout.splitlines() if "bench/ingest.py" in line)
+
+    command = dry_run("N=10000", "MEMORY=0")
+    assert "--n 10000" in command and "--with-memory" not in command
+    default = dry_run()
+    assert "--n 2000" in default and "--with-memory" in default

@@ -154,3 +154,35 @@ def test_a_chain_of_alike_articles_does_not_make_unlike_ones_one_story(
     story = dict(rows(store, "SELECT right(url, 1), story_id FROM articles_current WHERE source = :s", s=tag))
     assert story["a"] == story["b"]  # B joins A's story
     assert story["c"] != story["a"]  # C is alike B but not A: it stays a story of its own
+
+
+def test_a_revised_body_replaces_its_band_keys_beside_new_articles(store: Store, run_id: int, tag: str) -> None:
+    """One batch with a new article and a revised one: the revised article's old keys and signature go (its
+    id was stored before), the new one gets its own, and the new copy of the revised text joins its cluster."""
+    url = f"https://{tag}-r.example/story"
+    store.save_articles(run_id, [item(f"{tag}-r", article(url, words(120, f"{tag}old")))])
+    new_text = wire(tag)
+    batch = [item(f"{tag}-r", article(url, new_text)),
+             item(f"{tag}-n", article(f"https://{tag}-n.example/copy", geneva(tag)))]
+    counts = store.save_articles(run_id, batch)
+    assert (counts.inserted, counts.updated) == (1, 1)
+    keys = len(dedup.band_keys(dedup.signature(new_text)))
+    per_article = rows(store, "SELECT a.url, count(k.*), min(s.signature) = :sig FROM articles a"
+                       " JOIN article_band_keys k ON k.article_id = a.id JOIN article_minhash s ON s.article_id = a.id"
+                       " WHERE a.source LIKE :s GROUP BY a.url ORDER BY a.url", s=f"{tag}-%",
+                       sig=dedup.to_bytes(dedup.signature(new_text)))
+    assert [(u, n) for u, n, _ in per_article] == [(f"https://{tag}-n.example/copy", keys), (url, keys)]
+    assert [same for _, _, same in per_article] == [False, True]  # the revised article carries its new signature
+    assert scalar(store, "SELECT count(DISTINCT m.cluster_id) FROM near_duplicate_members m"
+                  " JOIN articles a ON a.id = m.article_id WHERE a.source LIKE :s", s=f"{tag}-%") == 1
+
+
+def test_signatures_read_back_compare_as_computed() -> None:
+    """A signature read back from bytes (hash values alone) gives the same band keys and similarities."""
+    a, b = dedup.signature(wire("x")), dedup.signature(geneva("x"))
+    a_back, b_back = dedup.from_bytes(dedup.to_bytes(a)), dedup.from_bytes(dedup.to_bytes(b))
+    assert dedup.band_keys(a_back) == dedup.band_keys(a)
+    assert dedup.similarity(a_back, b_back) == dedup.similarity(a, b) == float(a.jaccard(b))
+    assert dedup.to_bytes(a_back) == dedup.to_bytes(a)
+    with pytest.raises(ValueError):
+        dedup.from_bytes(dedup.to_bytes(a)[:-4])
