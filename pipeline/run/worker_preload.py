@@ -11,9 +11,26 @@ there), so every worker would die before its first page.
 """
 
 import multiprocessing.spawn
+import signal
+import sys
+from types import TracebackType
 
-from pipeline.dedup import signature_bytes
-from pipeline.extract import process_page
+# Ctrl-C reaches the whole process group, this forkserver included, possibly while it is still importing:
+# the run itself reports the interruption (in one line), the forkserver ends when the run does.
+signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+from pipeline.dedup import signature_bytes  # noqa: E402
+from pipeline.extract import process_page  # noqa: E402
+
+# A worker forked while the run is stopping finds its pool's pipe or semaphore already gone.
+_POOL_GONE = (FileNotFoundError, EOFError, ConnectionError)
+
+
+def _quiet_when_pool_gone(kind: type[BaseException], value: BaseException, tb: TracebackType | None) -> None:
+    """Forkserver children print start-up errors through sys.excepthook: one whose pool has gone is silent
+    (the run is ending and says so itself); anything else keeps its traceback."""
+    if not issubclass(kind, _POOL_GONE):
+        sys.__excepthook__(kind, value, tb)
 
 
 def _keep_own_main(_main: str) -> None:
@@ -23,6 +40,7 @@ def _keep_own_main(_main: str) -> None:
 # Workers are forked from this process and inherit the replacements (which only ever run in a new process's start).
 multiprocessing.spawn._fixup_main_from_path = _keep_own_main  # type: ignore[attr-defined]
 multiprocessing.spawn._fixup_main_from_name = _keep_own_main  # type: ignore[attr-defined]
+sys.excepthook = _quiet_when_pool_gone
 
 _PARAGRAPH = ("The harbour council met on Tuesday evening and agreed, after a long debate about the cost of the "
               "work, that the old ferry pier would be repaired before the summer season begins next year.")
