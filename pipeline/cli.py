@@ -90,12 +90,30 @@ def _add_reprocess(commands: Any) -> None:
 
 
 def _add_eval(commands: Any) -> None:
-    cmd = commands.add_parser("eval", help="score extraction against a ground-truth dataset")
-    cmd.add_argument("--pages", type=Path, required=True, help="directory of <id>.html(.gz) pages")
-    cmd.add_argument("--truth", type=Path, required=True, help="ground-truth JSON {id: {url, articleBody}}")
-    cmd.add_argument("--predictions-out", type=Path, help="write predictions as JSON Lines here")
-    cmd.add_argument("--worst", type=int, default=10, help="how many worst pages to list")
+    cmd = commands.add_parser(
+        "eval", help="score news-pipeline and its peers on every dev set found; print one table",
+        description="Score news-pipeline, trafilatura (default, favor_precision), readability-lxml + html_text "
+                    "and htmldate on every dev set under DATASETS, each with the set's own metric "
+                    "(as ../shared/tools/score_sets.py computes it), in one run; print a Markdown table.")
+    cmd.add_argument("--datasets", type=Path, default=None,
+                     help="directory of dev sets (default: ../shared/datasets beside the repository, "
+                          "else /work/shared/datasets)")
+    cmd.add_argument("--sets", type=_names, help="only these sets, comma-separated (e.g. dates-dev,l3s-gn1-dev)")
+    cmd.add_argument("--systems", type=_names,
+                     help="only these systems, comma-separated (default: all; e.g. news-pipeline)")
+    cmd.add_argument("--limit", type=_positive, help="only the first N pages of each set")
+    cmd.add_argument("--jobs", type=_positive, default=2, help="worker processes (default 2)")
+    cmd.add_argument("--predictions-dir", type=Path,
+                     help="write DIR/<set>/<system>.jsonl and the scored DIR/<set>/ground-truth.json, "
+                          "for score_sets.py")
     cmd.set_defaults(handler=cmd_eval)
+
+
+def _names(text: str) -> list[str]:
+    names = [n.strip() for n in text.split(",") if n.strip()]
+    if not names:
+        raise argparse.ArgumentTypeError(f"{text!r} names nothing")
+    return names
 
 
 def _add_db(commands: Any) -> None:
@@ -261,9 +279,18 @@ def cmd_reprocess(args: argparse.Namespace) -> int:
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
-    from pipeline.evaluate import run_eval
+    from pipeline.evaluate import Request, default_datasets_dir, evaluate, table
 
-    return run_eval(args.pages, args.truth, sys.stdout, predictions_out=args.predictions_out, worst=args.worst)
+    request = Request(args.datasets or default_datasets_dir(), args.sets, args.systems, args.limit, args.jobs,
+                      Settings.from_env().extract_timeout, args.predictions_dir)
+    with _progress_bar() as progress:
+        rows = evaluate(request, progress)
+    print(table(rows))
+    broken = [f"{row.system} on {row.set_name}" for row in rows if row.errors == row.figures.pages]
+    if broken:
+        print(f"news-pipeline: every page failed for {', '.join(broken)}", file=sys.stderr)
+        return EXIT_FAILED
+    return EXIT_OK
 
 
 def cmd_db_upgrade(args: argparse.Namespace) -> int:
