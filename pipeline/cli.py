@@ -65,8 +65,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _add_extract(commands: Any) -> None:
     cmd = commands.add_parser("extract", help="print clean articles of files or URLs as JSON Lines")
-    cmd.add_argument("inputs", nargs="+", metavar="PATH_OR_URL", help=".html / .html.gz files or http(s) URLs")
-    cmd.add_argument("--url", help="the page URL of a file input (for relative links and metadata)")
+    cmd.add_argument("inputs", nargs="*", metavar="PATH_OR_URL",
+                     help=".html / .html.gz files or http(s) URLs (none: every file of --urls)")
+    cmd.add_argument("--url", help="the page URL of the file inputs --urls does not list (for relative links "
+                                   "and metadata)")
+    cmd.add_argument("--urls", type=Path, metavar="FILE",
+                     help="each file's page URL: lines 'PATH URL' (whitespace-separated, the URL last; "
+                          "relative paths from FILE's folder; # comments)")
     cmd.set_defaults(handler=cmd_extract)
 
 
@@ -199,11 +204,16 @@ def cmd_extract(args: argparse.Namespace) -> int:
     from pipeline.run.workers import ExtractorPool
 
     settings = Settings.from_env()
-    lines: list[dict[str, Any] | None] = [None] * len(args.inputs)
+    page_urls = read_url_map(args.urls) if args.urls else {}
+    inputs = list(args.inputs) or [str(path) for path in page_urls]
+    if not inputs:
+        raise ConfigError("give files or URLs to extract, or --urls FILE")
+    lines: list[dict[str, Any] | None] = [None] * len(inputs)
     jobs: dict[int, tuple[int, ExtractionJob]] = {}
-    for index, given in enumerate(args.inputs):
+    for index, given in enumerate(inputs):
         try:
-            body, content_type, url, fetched_at = _read_input(given, args.url, settings)
+            page_url = page_urls.get(Path(given).resolve(), args.url) if page_urls else args.url
+            body, content_type, url, fetched_at = _read_input(given, page_url, settings)
         except PipelineError as exc:
             lines[index] = {"input": given, "error": exc.reason, "detail": str(exc)}
             continue
@@ -221,6 +231,28 @@ def cmd_extract(args: argparse.Namespace) -> int:
         if "error" in line:
             print(f"news-pipeline: {line['input']}: {line['detail']}", file=sys.stderr)
     return EXIT_FAILED if any("error" in line for line in lines if line) else EXIT_OK
+
+
+def read_url_map(path: Path) -> dict[Path, str]:
+    """{resolved file path: page URL} from lines 'PATH URL'; ConfigError naming the line otherwise."""
+    try:
+        text = path.read_text("utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read --urls {path}: {getattr(exc, 'strerror', None) or exc}") from None
+    found: dict[Path, str] = {}
+    for number, line in enumerate(text.splitlines(), 1):
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        parts = line.strip().rsplit(None, 1)
+        if len(parts) != 2 or not parts[1].startswith(("http://", "https://")):
+            raise ConfigError(f"{path}:{number}: expected 'PATH URL' with an http(s) URL, got {line.strip()!r}")
+        file = (path.parent / parts[0]).resolve()
+        if found.get(file, parts[1]) != parts[1]:
+            raise ConfigError(f"{path}:{number}: {parts[0]} is listed twice with different URLs")
+        found[file] = parts[1]
+    if not found:
+        raise ConfigError(f"--urls {path} lists no file")
+    return found
 
 
 def _extract_line(given: str, outcome: Outcome) -> dict[str, Any]:
