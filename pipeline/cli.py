@@ -8,6 +8,7 @@ import gzip
 import json
 import logging
 import sys
+import time as time_module
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
@@ -312,12 +313,15 @@ def cmd_reprocess(args: argparse.Namespace) -> int:
 
 def cmd_eval(args: argparse.Namespace) -> int:
     from pipeline.evaluate import Request, default_datasets_dir, evaluate, table
+    from pipeline.evaluate.report import versions
 
+    began = time_module.perf_counter()
     request = Request(args.datasets or default_datasets_dir(), args.sets, args.systems, args.limit, args.jobs,
                       Settings.from_env().extract_timeout, args.predictions_dir)
     with _progress_bar() as progress:
         rows = evaluate(request, progress)
     print(table(rows))
+    print(f"\n{versions()}; {time_module.perf_counter() - began:.0f} s wall with --jobs {args.jobs}")
     broken = [f"{row.system} on {row.set_name}" for row in rows if row.errors == row.figures.pages]
     if broken:
         print(f"news-pipeline: every page failed for {', '.join(broken)}", file=sys.stderr)

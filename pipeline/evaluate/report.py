@@ -28,6 +28,17 @@ def table(rows: Sequence[Row]) -> str:
     return "\n".join(lines)
 
 
+def versions() -> str:
+    """The versions measured, for the line under the table."""
+    from importlib.metadata import version
+
+    from pipeline.extract.process import EXTRACTOR_VERSION
+
+    names = ("trafilatura", "readability-lxml", "html-text", "htmldate")
+    peers = ", ".join(f"{name} {version(name)}" for name in names)
+    return f"news-pipeline extractor {EXTRACTOR_VERSION}; {peers}"
+
+
 def _fmt(value: float | None) -> str:
     return "-" if value is None else f"{value:.3f}"
 
