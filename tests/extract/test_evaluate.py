@@ -175,3 +175,25 @@ def test_eval_command_bad_input(tmp_path: Path, capsys: pytest.CaptureFixture[st
     assert main(["eval", "--datasets", str(tmp_path)]) == 2
     assert "expected a non-empty object" in capsys.readouterr().err
     assert main(["eval", "--datasets", str(tmp_path), "--systems", "nope"]) == 2
+
+
+@pytest.mark.slow  # a worker process
+def test_date_order_search_reports_in_sample_and_cross_validated(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from pipeline.evaluate.date_order import main as date_order
+
+    folder = tmp_path / "dates-dev"
+    (folder / "html").mkdir(parents=True)
+    truth = {}
+    for index in range(6):  # the URL gives the right day on every page, the markup a wrong one
+        page = (f'<html><head><meta property="article:published_time" content="2025-01-0{index + 1}T10:00:00Z">'
+                f"</head><body><article><h1>Tide {index}</h1><p>Text of the story.</p></article></body></html>")
+        (folder / "html" / f"p{index}.html.gz").write_bytes(gzip.compress(page.encode()))
+        truth[f"p{index}"] = {"url": f"https://site{index}.example/2026/02/1{index}/tide", "date": f"2026-02-1{index}"}
+    (folder / "ground-truth.json").write_text(json.dumps(truth), "utf-8")
+    assert date_order([str(folder), "--folds", "3", "--jobs", "1"]) == 0
+    printed = capsys.readouterr().out
+    assert "in-sample best order url: 1.0000" in printed
+    assert "cross-validated (3 folds grouped by site, 6 sites): 1.0000" in printed
+    assert "meta                 alone 0.000" in printed
