@@ -7,11 +7,15 @@ that a regression fails CI. When the extractor changes on purpose, re-run that c
 
 from __future__ import annotations
 
-# set name -> (the set's metric as the eval table labels it, floor, most pages allowed without output)
+# set name -> (the set's metric as the eval table labels it, floor, most pages allowed without output).
+# Reached on 2026-12-02 (the body extractor of `EXTRACTOR_VERSION` 2026.12.1, dates as in README):
+# aeb 0.9841 (0 empty), l3s wceb 0.8901 (5), dragnet wceb 0.8104 (10), traf-eval snippets 0.9127 (3),
+# dates 0.906 (9 undated). A floor sits a little under its figure: a page or two may time out on a loaded
+# machine (the per-page limit is wall-clock), more is a regression.
 FLOORS: dict[str, tuple[str, float, int]] = {
-    "article-extraction-dev": ("aeb F1", 0.0, 0),
-    "l3s-gn1-dev": ("wceb F1", 0.0, 0),
-    "dragnet-dev": ("wceb F1", 0.0, 0),
-    "traf-eval-dev": ("snippet F1", 0.0, 0),
-    "dates-dev": ("date accuracy", 0.0, 0),
+    "article-extraction-dev": ("aeb F1", 0.975, 1),
+    "l3s-gn1-dev": ("wceb F1", 0.885, 7),
+    "dragnet-dev": ("wceb F1", 0.805, 13),
+    "traf-eval-dev": ("snippet F1", 0.905, 5),
+    "dates-dev": ("date accuracy", 0.900, 12),
 }
