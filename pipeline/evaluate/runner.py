@@ -85,6 +85,6 @@ def _output(future: Future[Output], time_limit: float) -> Output:
     try:
         return future.result()
     except FutureTimeout:
-        return Output(cpu=time_limit, error=f"timeout: over {time_limit:g}s")
+        return Output(error=f"timeout: over {time_limit:g}s")  # its CPU time is unknown: left out
     except ProcessExpired as exc:
         return Output(error=f"worker died: {exc}")

@@ -46,7 +46,7 @@ def score(dev_set: DevSet, system: str, outputs: dict[str, Output]) -> Row:
         if dev_set.spec.title_in_truth:
             titled = [(str(item.get("articleBody") or ""), with_title(got[pid])) for pid, item in dev_set.truth.items()]
             title_f1 = metrics.wceb(titled).f1
-    cpu = sum(o.cpu for o in got.values())
+    timed = [o.cpu for o in got.values() if not o.error.startswith(("timeout", "worker died", "missing"))]
     errors = sum(1 for o in got.values() if o.error)
     return Row(dev_set.name, system, METRIC_LABELS.get(metric, metric), figures, title_f1,
-               1000 * cpu / max(1, len(got)), errors)
+               1000 * sum(timed) / max(1, len(timed)), errors)

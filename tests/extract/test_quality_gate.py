@@ -10,7 +10,7 @@ from pipeline.evaluate import OURS, Request, aggregate, evaluate, score_page, ta
 from pipeline.evaluate.datasets import default_datasets_dir
 from pipeline.extract.process import process_raw
 from tests.extract.conftest import FIXTURE_PAGES
-from tests.extract.quality_floors import FLOORS, GATE_PAGES
+from tests.extract.quality_floors import FLOORS, GATE_PAGES, GATE_TIME_LIMIT
 
 CORPUS_F1_FLOOR = 0.99
 PAGE_F1_FLOOR = 0.95
@@ -45,7 +45,8 @@ def _datasets() -> Path:
 @pytest.mark.timeout(1800)  # generous: on a machine shared many times over it took 15 minutes
 def test_dev_sets_score_above_floors() -> None:
     """news-pipeline alone (no peers) on the first GATE_PAGES pages of every dev set, each above its floor."""
-    rows = evaluate(Request(_datasets(), list(FLOORS), [OURS], limit=GATE_PAGES, jobs=2))
+    rows = evaluate(Request(_datasets(), list(FLOORS), [OURS], limit=GATE_PAGES, jobs=2,
+                            time_limit=GATE_TIME_LIMIT))
     printed = table(rows)
     below = []
     for row in rows:
