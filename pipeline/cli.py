@@ -109,6 +109,9 @@ def _add_eval(commands: Any) -> None:
                      help="only these systems, comma-separated (default: all; e.g. news-pipeline)")
     cmd.add_argument("--limit", type=_positive, help="only the first N pages of each set")
     cmd.add_argument("--jobs", type=_positive, default=2, help="worker processes (default 2)")
+    cmd.add_argument("--time-limit", type=_positive, metavar="SECONDS",
+                     help="per page and system (default: NEWS_PIPELINE_EXTRACT_TIMEOUT, 20 s); raise it on a "
+                          "loaded machine, where the wall-clock limit turns slow pages into errors")
     cmd.add_argument("--predictions-dir", type=Path,
                      help="write DIR/<set>/<system>.jsonl and the scored DIR/<set>/ground-truth.json, "
                           "for score_sets.py")
@@ -317,7 +320,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
     began = time_module.perf_counter()
     request = Request(args.datasets or default_datasets_dir(), args.sets, args.systems, args.limit, args.jobs,
-                      Settings.from_env().extract_timeout, args.predictions_dir)
+                      float(args.time_limit or Settings.from_env().extract_timeout), args.predictions_dir)
     with _progress_bar() as progress:
         rows = evaluate(request, progress)
     print(table(rows))
