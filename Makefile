@@ -19,8 +19,8 @@ bootstrap:     ## create .venv (PYTHON=/path/to/python3.x to choose the interpre
 lint: bootstrap
 	.venv/bin/ruff check pipeline dags tests bench
 
-eval: bootstrap ## score extraction on ../shared/datasets/article-extraction-dev
-	.venv/bin/news-pipeline eval --pages ../shared/datasets/article-extraction-dev/html --truth ../shared/datasets/article-extraction-dev/ground-truth.json
+eval: bootstrap ## score news-pipeline and its peers on every dev set in ../shared/datasets (ARGS="--sets dates-dev --limit 50")
+	.venv/bin/news-pipeline eval $(ARGS)
 
 N ?= 2000
 MEMORY ?= 1

@@ -11,6 +11,7 @@ import os
 import signal
 import sys
 import threading
+import time as time_module
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, time, timedelta
@@ -112,8 +113,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _add_extract(commands: Any) -> None:
     cmd = commands.add_parser("extract", help="print clean articles of files or URLs as JSON Lines")
-    cmd.add_argument("inputs", nargs="+", metavar="PATH_OR_URL", help=".html / .html.gz files or http(s) URLs")
-    cmd.add_argument("--url", help="the page URL of a file input (for relative links and metadata)")
+    cmd.add_argument("inputs", nargs="*", metavar="PATH_OR_URL",
+                     help=".html / .html.gz files or http(s) URLs (none: every file of --urls)")
+    cmd.add_argument("--url", help="the page URL of the file inputs --urls does not list (for relative links "
+                                   "and metadata)")
+    cmd.add_argument("--urls", type=Path, metavar="FILE",
+                     help="each file's page URL: lines 'PATH URL' (whitespace-separated, the URL last; "
+                          "relative paths from FILE's folder; # comments)")
     cmd.set_defaults(handler=cmd_extract)
 
 
@@ -137,12 +143,33 @@ def _add_reprocess(commands: Any) -> None:
 
 
 def _add_eval(commands: Any) -> None:
-    cmd = commands.add_parser("eval", help="score extraction against a ground-truth dataset")
-    cmd.add_argument("--pages", type=Path, required=True, help="directory of <id>.html(.gz) pages")
-    cmd.add_argument("--truth", type=Path, required=True, help="ground-truth JSON {id: {url, articleBody}}")
-    cmd.add_argument("--predictions-out", type=Path, help="write predictions as JSON Lines here")
-    cmd.add_argument("--worst", type=int, default=10, help="how many worst pages to list")
+    cmd = commands.add_parser(
+        "eval", help="score news-pipeline and its peers on every dev set found; print one table",
+        description="Score news-pipeline, trafilatura (default, favor_precision), readability-lxml + html_text "
+                    "and htmldate on every dev set under DATASETS, each with the set's own metric "
+                    "(as ../shared/tools/score_sets.py computes it), in one run; print a Markdown table.")
+    cmd.add_argument("--datasets", type=Path, default=None,
+                     help="directory of dev sets (default: ../shared/datasets beside the repository, "
+                          "else /work/shared/datasets)")
+    cmd.add_argument("--sets", type=_names, help="only these sets, comma-separated (e.g. dates-dev,l3s-gn1-dev)")
+    cmd.add_argument("--systems", type=_names,
+                     help="only these systems, comma-separated (default: all; e.g. news-pipeline)")
+    cmd.add_argument("--limit", type=_positive, help="only the first N pages of each set")
+    cmd.add_argument("--jobs", type=_positive, default=2, help="worker processes (default 2)")
+    cmd.add_argument("--time-limit", type=_positive, metavar="SECONDS",
+                     help="per page and system (default: NEWS_PIPELINE_EXTRACT_TIMEOUT, 20 s); raise it on a "
+                          "loaded machine, where the wall-clock limit turns slow pages into errors")
+    cmd.add_argument("--predictions-dir", type=Path,
+                     help="write DIR/<set>/<system>.jsonl and the scored DIR/<set>/ground-truth.json, "
+                          "for score_sets.py")
     cmd.set_defaults(handler=cmd_eval)
+
+
+def _names(text: str) -> list[str]:
+    names = [n.strip() for n in text.split(",") if n.strip()]
+    if not names:
+        raise argparse.ArgumentTypeError(f"{text!r} names nothing")
+    return names
 
 
 def _add_db(commands: Any) -> None:
@@ -231,11 +258,16 @@ def cmd_extract(args: argparse.Namespace) -> int:
     from pipeline.run.workers import ExtractorPool
 
     settings = Settings.from_env()
-    lines: list[dict[str, Any] | None] = [None] * len(args.inputs)
+    page_urls = read_url_map(args.urls) if args.urls else {}
+    inputs = list(args.inputs) or [str(path) for path in page_urls]
+    if not inputs:
+        raise ConfigError("give files or URLs to extract, or --urls FILE")
+    lines: list[dict[str, Any] | None] = [None] * len(inputs)
     jobs: dict[int, tuple[int, ExtractionJob]] = {}
-    for index, given in enumerate(args.inputs):
+    for index, given in enumerate(inputs):
         try:
-            body, content_type, url, fetched_at = _read_input(given, args.url, settings)
+            page_url = page_urls.get(Path(given).resolve(), args.url) if page_urls else args.url
+            body, content_type, url, fetched_at = _read_input(given, page_url, settings)
         except PipelineError as exc:
             lines[index] = {"input": given, "error": exc.reason, "detail": str(exc)}
             continue
@@ -253,6 +285,28 @@ def cmd_extract(args: argparse.Namespace) -> int:
         if "error" in line:
             print(f"news-pipeline: {line['input']}: {line['detail']}", file=sys.stderr)
     return EXIT_FAILED if any("error" in line for line in lines if line) else EXIT_OK
+
+
+def read_url_map(path: Path) -> dict[Path, str]:
+    """{resolved file path: page URL} from lines 'PATH URL'; ConfigError naming the line otherwise."""
+    try:
+        text = path.read_text("utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read --urls {path}: {getattr(exc, 'strerror', None) or exc}") from None
+    found: dict[Path, str] = {}
+    for number, line in enumerate(text.splitlines(), 1):
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        parts = line.strip().rsplit(None, 1)
+        if len(parts) != 2 or not parts[1].startswith(("http://", "https://")):
+            raise ConfigError(f"{path}:{number}: expected 'PATH URL' with an http(s) URL, got {line.strip()!r}")
+        file = (path.parent / parts[0]).resolve()
+        if found.get(file, parts[1]) != parts[1]:
+            raise ConfigError(f"{path}:{number}: {parts[0]} is listed twice with different URLs")
+        found[file] = parts[1]
+    if not found:
+        raise ConfigError(f"--urls {path} lists no file")
+    return found
 
 
 def _extract_line(given: str, outcome: Outcome) -> dict[str, Any]:
@@ -311,9 +365,21 @@ def cmd_reprocess(args: argparse.Namespace) -> int:
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
-    from pipeline.evaluate import run_eval
+    from pipeline.evaluate import Request, default_datasets_dir, evaluate, table
+    from pipeline.evaluate.report import versions
 
-    return run_eval(args.pages, args.truth, sys.stdout, predictions_out=args.predictions_out, worst=args.worst)
+    began = time_module.perf_counter()
+    request = Request(args.datasets or default_datasets_dir(), args.sets, args.systems, args.limit, args.jobs,
+                      float(args.time_limit or Settings.from_env().extract_timeout), args.predictions_dir)
+    with _progress_bar() as progress:
+        rows = evaluate(request, progress)
+    print(table(rows))
+    print(f"\n{versions()}; {time_module.perf_counter() - began:.0f} s wall with --jobs {args.jobs}")
+    broken = [f"{row.system} on {row.set_name}" for row in rows if row.errors == row.figures.pages]
+    if broken:
+        print(f"news-pipeline: every page failed for {', '.join(broken)}", file=sys.stderr)
+        return EXIT_FAILED
+    return EXIT_OK
 
 
 def cmd_db_upgrade(args: argparse.Namespace) -> int:

@@ -39,8 +39,11 @@ _TZ_ABBREVIATIONS = {
 _NO_DEFAULT = datetime(2000, 1, 1)  # fills a missing day/month deterministically, never "today"
 
 
-def parse_date(value: str | None) -> datetime | None:
+def parse_date(value: str | None, keep_offset: bool = False) -> datetime | None:
     """An aware UTC datetime from a sitemap, feed or page date string (naive taken as UTC), else None.
+
+    With `keep_offset`, a value that gives its UTC offset keeps it (the same instant, in the page's own
+    zone), so that its calendar day is the one the page shows.
 
     A value without a four-digit year ("Tuesday", "10:45") is refused: a parser would fill the
     missing parts from today's date, which would make the result depend on the clock. Years outside
@@ -54,7 +57,9 @@ def parse_date(value: str | None) -> datetime | None:
     moment = _iso(value) or _rfc822(value) or _free_form(value)
     if moment is None or not EARLIEST_YEAR <= moment.year <= LATEST_YEAR:
         return None
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC)
+    return moment if keep_offset else moment.astimezone(UTC)
 
 
 def _iso(value: str) -> datetime | None:

@@ -38,6 +38,8 @@ class DateSignal(StrEnum):
     META = "meta"
     TIME = "time"
     URL = "url"
+    MICRODATA = "microdata"  # an element with itemprop="datePublished" (also "datePublished dateCreated")
+    HTMLDATE = "htmldate"  # htmldate's search of the page (markup, then text patterns): a day, no time
     WARC_DATE = "warc_date"  # the capture time of a record read from a WARC file (a weak, last-resort date)
 
 

@@ -97,50 +97,82 @@ META = '<meta property="article:published_time" content="%s">'
 TIME = '<time datetime="%s">then</time>'
 
 
+UTC = timezone.utc
+MICRODATA = '<span itemprop="%s" content="%s"></span>'
+
+
 @pytest.mark.parametrize(
     ("head", "top", "signal", "expected"),
     [
-        (
-            JSON_LD % "2026-03-01T10:00:00+01:00" + META % "2026-03-02T00:00:00Z",
+        (  # htmldate reads the JSON-LD day; the time of day comes from the JSON-LD timestamp
+            JSON_LD % "2026-03-01T10:00:00+01:00",
             TIME % "2026-03-03",
             "json-ld",
-            datetime(2026, 3, 1, 9, 0, tzinfo=timezone.utc),
+            datetime(2026, 3, 1, 9, 0, tzinfo=UTC),
         ),
         (
             META % "2026-03-02T08:30:00Z",
-            TIME % "2026-03-03",
+            "",
             "meta",
-            datetime(2026, 3, 2, 8, 30, tzinfo=timezone.utc),
+            datetime(2026, 3, 2, 8, 30, tzinfo=UTC),
         ),
-        ("", TIME % "2026-03-03T07:00:00-05:00", "time", datetime(2026, 3, 3, 12, 0, tzinfo=timezone.utc)),
+        ("", TIME % "2026-03-03T07:00:00-05:00", "time", datetime(2026, 3, 3, 12, 0, tzinfo=UTC)),
+        (  # itemprop holds a list of properties: "datePublished dateCreated" names datePublished too
+            META % "2026-03-02T08:30:00Z",
+            MICRODATA % ("datePublished dateCreated", "2026-02-27T22:15:00-05:00"),
+            "microdata",
+            datetime(2026, 2, 28, 3, 15, tzinfo=UTC),
+        ),
+        ("", "<p>Published on 1 March 2026 by the desk.</p>", "htmldate", datetime(2026, 3, 1, tzinfo=UTC)),
     ],
 )
-def test_date_signal_priority(head: str, top: str, signal: str, expected: datetime) -> None:
-    found = meta(page(head, top), "https://news.example.com/2026/02/28/tide")
+def test_date_signals(head: str, top: str, signal: str, expected: datetime) -> None:
+    found = meta(page(head, top), "https://news.example.com/tide")
     assert (found.published_at, found.date_signal) == (expected, signal)
 
 
-def test_feed_hint_before_url_date() -> None:
-    hint = PageHints(
-        published_at=datetime(2026, 3, 2, 6, 0, tzinfo=timezone.utc), date_signal="feed", fetched_at=FETCHED
-    )
-    found = meta(page(), "https://news.example.com/2026/02/28/tide", hint)
+def test_published_at_keeps_the_pages_offset_so_its_day_is_the_pages_day() -> None:
+    found = meta(page(JSON_LD % "2026-03-01T23:30:00-05:00"), "https://news.example.com/tide")
+    assert found.published_at == datetime(2026, 3, 2, 4, 30, tzinfo=UTC)
+    assert found.published_at.isoformat() == "2026-03-01T23:30:00-05:00"
+
+
+def test_url_date_comes_first_and_takes_the_time_of_a_timestamp_on_that_day() -> None:
+    """A date in the URL path is the most precise signal on dev pages (see README, Publication dates)."""
+    url = "https://news.example.com/2026/02/28/tide"
+    found = meta(page(JSON_LD % "2026-03-01T10:00:00Z"), url)
+    assert (found.published_at, found.date_signal) == (datetime(2026, 2, 28, tzinfo=UTC), "url")
+    found = meta(page(JSON_LD % "2026-03-01T10:00:00Z" + META % "2026-02-28T17:05:00+01:00"), url)
+    assert (found.published_at, found.date_signal) == (datetime(2026, 2, 28, 16, 5, tzinfo=UTC), "meta")
+
+
+def test_feed_hint_after_page_markup_before_htmldates_text_search() -> None:
+    hint = PageHints(published_at=datetime(2026, 3, 2, 6, 0, tzinfo=UTC), date_signal="feed", fetched_at=FETCHED)
+    found = meta(page(), "https://news.example.com/tide", hint)
     assert (found.published_at, found.date_signal) == (hint.published_at, "feed")
+    found = meta(page(META % "2026-03-01T08:00:00Z"), "https://news.example.com/tide", hint)
+    assert found.date_signal == "meta"
+    found = meta(page(), "https://news.example.com/2026/02/28/tide", hint)
+    assert found.date_signal == "url"
 
 
 def test_a_warc_capture_time_comes_after_the_url_date_and_is_used_last() -> None:
     """A WARC record's date is when a crawler captured the page, maybe days after it was published."""
-    captured = datetime(2026, 3, 2, 6, 0, tzinfo=timezone.utc)
+    captured = datetime(2026, 3, 2, 6, 0, tzinfo=UTC)
     hint = PageHints(published_at=captured, date_signal="warc_date", fetched_at=captured)
     found = meta(page(), "https://news.example.com/2026/02/28/tide", hint)
-    assert (found.published_at, found.date_signal) == (datetime(2026, 2, 28, tzinfo=timezone.utc), "url")
+    assert (found.published_at, found.date_signal) == (datetime(2026, 2, 28, tzinfo=UTC), "url")
     found = meta(page(), "https://news.example.com/tide", hint)
     assert (found.published_at, found.date_signal) == (captured, "warc_date")
 
 
 def test_url_date_when_nothing_else() -> None:
     found = meta(page(), "https://news.example.com/2026/02/28/tide")
-    assert (found.published_at, found.date_signal) == (datetime(2026, 2, 28, tzinfo=timezone.utc), "url")
+    assert (found.published_at, found.date_signal) == (datetime(2026, 2, 28, tzinfo=UTC), "url")
+    found = meta(page(), "https://news.example.com/news/20260227-tide.html")
+    assert (found.published_at, found.date_signal) == (datetime(2026, 2, 27, tzinfo=UTC), "url")
+    found = meta(page(), "https://news.example.com/2026/13/45/tide")
+    assert found.date_signal != "url"
 
 
 def test_date_after_fetch_time_is_refused_and_next_signal_used() -> None:
@@ -148,6 +180,15 @@ def test_date_after_fetch_time_is_refused_and_next_signal_used() -> None:
     found = meta(page(JSON_LD % future + META % "2026-03-02T08:30:00Z"), "https://news.example.com/a")
     assert found.date_signal == "meta"
     assert found.published_at is not None and found.published_at <= FETCHED
+    found = meta(page(MICRODATA % ("datePublished", future)), "https://news.example.com/2027/01/02/a")
+    assert found.date_signal not in ("microdata", "url")
+    assert found.published_at is None or found.published_at <= FETCHED
+
+
+def test_date_is_independent_of_the_clock() -> None:
+    """Without a fetch time, a date years ahead of today is kept: htmldate's "now" bound is not used."""
+    found = extract_metadata(parse_html(page(JSON_LD % "2029-05-01T10:00:00Z")), "https://news.example.com/a")
+    assert found.published_at == datetime(2029, 5, 1, 10, 0, tzinfo=UTC)
 
 
 def test_no_date_at_all_is_none() -> None:
