@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import platform
 from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
@@ -156,6 +157,12 @@ def airflow_archive_conn_id() -> str | None:
     except Exception:  # not defined, or not running inside Airflow
         return None
     return ARCHIVE_CONNECTION_ID
+
+
+def worker_hostname() -> str:
+    """Airflow's `hostname_callable` on local Celery workers: NEWS_PIPELINE_WORKER_NAME, so task instances
+    name the worker that ran them when several run on one machine (else the machine's name)."""
+    return os.environ.get("NEWS_PIPELINE_WORKER_NAME") or platform.node()
 
 
 def _sources_path(params: Mapping[str, Any]) -> Path:
