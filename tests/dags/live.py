@@ -6,6 +6,7 @@ Celery workers), the tests drive it with the `airflow` CLI and read the metadata
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -79,6 +80,7 @@ class LiveAirflow:
             self.env.pop(key, None)
         self.log = home / "launcher.log"
         self.process: subprocess.Popen | None = None
+        self._token: str | None = None
 
     def start(self, timeout: float = 300) -> LiveAirflow:
         self.home.mkdir(parents=True, exist_ok=True)
@@ -108,6 +110,22 @@ class LiveAirflow:
                               capture_output=True, timeout=timeout)
         assert done.returncode == 0, f"airflow {' '.join(args)} failed:\n{done.stdout[-2000:]}\n{done.stderr[-3000:]}"
         return done.stdout
+
+    def api(self, method: str, path: str, body: dict | None = None) -> Any:
+        """The REST API the UI uses, logged in as the UI's user (simple auth manager: a JWT from /auth/token)."""
+        import requests
+
+        base = f"http://127.0.0.1:{self.env['AIRFLOW_PORT']}"
+        if self._token is None:
+            [passwords] = (self.home / "airflow").glob("simple_auth_manager_passwords.json*")
+            user, password = next(iter(json.loads(passwords.read_text()).items()))
+            login = requests.post(f"{base}/auth/token", json={"username": user, "password": password}, timeout=60)
+            assert login.ok, f"login: {login.status_code} {login.text[:500]}"
+            self._token = login.json()["access_token"]
+        answer = requests.request(method, base + path, json=body, timeout=120,
+                                  headers={"Authorization": f"Bearer {self._token}"})
+        assert answer.ok, f"{method} {path}: {answer.status_code} {answer.text[:1000]}"
+        return answer.json()
 
     def query(self, sql: str, **params: Any) -> list[tuple]:
         with self.metadata.connect() as conn:

@@ -130,19 +130,21 @@ def test_every_successful_ingest_triggers_the_downstream_dag_through_the_asset(l
     assert all(e[0]["kind"] == "ingest" and set(e[0]["per_source"]) == set(SOURCES) for e in events)
 
 
-def test_rerunning_a_backfilled_day_changes_no_row(local_run: dict) -> None:
+def test_rerunning_a_backfilled_day_from_the_rest_api_changes_no_row(local_run: dict) -> None:
+    """A rerun as the UI's Trigger -> Backfill form makes it (POST /api/v2/backfills, reprocess "completed")."""
     live: LiveAirflow = local_run["live"]
     before = _articles(local_run["articles"])
-    count = len(live.runs("news_ingest_daily"))
     day = OLD_DAYS[1]
-    live.airflow(*_backfill_args(day, day), "--reprocess-behavior", "completed")
-    runs = live.wait_runs_finished("news_ingest_daily", count, timeout=180)
-    rerun = [r for r in runs if r[3].date() == day]
-    live.wait_for("the rerun to finish", lambda: all(r[2] in ("success", "failed") for r in
-                                                     live.runs("news_ingest_daily")), timeout=120)
-    assert [r[2] for r in live.runs("news_ingest_daily") if r[3].date() == day] == ["success"], rerun
-    tries = [t for t in live.task_tries("news_ingest_daily") if t[2] == rerun[0][0] and t[0] == "ingest"]
-    assert len(tries) >= 4, "the day's ingest tasks ran again (first run and rerun)"
+    [run_id] = [r[0] for r in live.runs("news_ingest_daily") if r[3].date() == day]
+    backfill = live.api("POST", "/api/v2/backfills", {
+        "dag_id": "news_ingest_daily", "from_date": f"{day}T00:00:00Z", "to_date": f"{day}T00:00:00Z",
+        "reprocess_behavior": "completed", "max_active_runs": 1, "run_backwards": False, "dag_run_conf": {}})
+    live.wait_for("the rerun of the day to finish", lambda: live.api("GET", f"/api/v2/backfills/{backfill['id']}")
+                  .get("completed_at"), timeout=240)
+    [state] = [r[2] for r in live.runs("news_ingest_daily") if r[0] == run_id]
+    assert state == "success"
+    tries = [t for t in live.task_tries("news_ingest_daily") if t[2] == run_id and t[0] == "ingest"]
+    assert len(tries) >= 2 * len(SOURCES), f"each source's task ran twice (first run and rerun): {tries}"
     assert _articles(local_run["articles"]) == before
 
 
