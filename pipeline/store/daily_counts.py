@@ -15,9 +15,13 @@ class DailyCounts(Database):
     """`daily_source_counts`."""
 
     def refresh_daily_counts(self, windows: Sequence[Window]) -> int:
-        """Recount every UTC day the windows touch (idempotent: a day's rows are replaced); returns the days."""
-        days = sorted({d for w in windows for d in _days(w)})
+        """Recount every UTC day the windows touch, and every day with an article stored or revised since the
+        last count (so an asset event that never reached its consumer is made up for by the next one);
+        idempotent: a day's rows are replaced. Returns the number of days recounted."""
         with self._transaction("refresh daily counts") as cur:
+            cur.execute(f"SELECT DISTINCT {_DAY} FROM articles WHERE updated_at >"
+                        " coalesce((SELECT max(counted_at) FROM daily_source_counts), '-infinity')")
+            days = sorted({d for w in windows for d in _days(w)} | {row[0] for row in cur.fetchall()})
             for day in days:
                 start = datetime.combine(day, time(), UTC)
                 cur.execute("DELETE FROM daily_source_counts WHERE day = %s", (day,))

@@ -136,6 +136,9 @@ def test_rerunning_a_backfilled_day_from_the_rest_api_changes_no_row(local_run: 
     before = _articles(local_run["articles"])
     day = OLD_DAYS[1]
     [run_id] = [r[0] for r in live.runs("news_ingest_daily") if r[3].date() == day]
+    live.wait_for("the first backfill to be marked completed", lambda: all(
+        b.get("completed_at") for b in live.api("GET", "/api/v2/backfills?dag_id=news_ingest_daily")["backfills"]),
+        timeout=120)  # one backfill at a time per DAG
     backfill = live.api("POST", "/api/v2/backfills", {
         "dag_id": "news_ingest_daily", "from_date": f"{day}T00:00:00Z", "to_date": f"{day}T00:00:00Z",
         "reprocess_behavior": "completed", "max_active_runs": 1, "run_backwards": False, "dag_run_conf": {}})
