@@ -93,6 +93,10 @@ class LiveAirflow:
             if self.process.poll() is not None or time.monotonic() > deadline:
                 raise AssertionError(f"{script.name} did not start:\n{self.log.read_text(errors='replace')[-3000:]}")
             time.sleep(1)
+        # The launcher is ready before the DAG processor has parsed the DAGs; a backfill needs them serialized.
+        self.wait_for("the DAGs to be parsed", lambda: len(self.query(
+            "SELECT dag_id FROM serialized_dag WHERE dag_id IN ('news_ingest_daily', 'news_daily_counts')")) == 2,
+            timeout=180)
         return self
 
     def stop(self) -> None:
