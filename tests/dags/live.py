@@ -71,6 +71,8 @@ class LiveAirflow:
             "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "5",
             "AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT": "20",
             "AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT_DETECTION_INTERVAL": "3",
+            # a task a killed worker had reserved but not started is sent again after this
+            "AIRFLOW__SCHEDULER__TASK_QUEUED_TIMEOUT": "45",
             "NEWS_PIPELINE_RETRY_DELAY_SECONDS": "2",
             "NEWS_PIPELINE_EXTRACT_WORKERS": "1",
             "STOP_GRACE": "10",
