@@ -1,8 +1,11 @@
 # The two quick-start commands: `make up` (the main job) and `make test` (the whole test suite).
-.PHONY: up airflow test test-fast ingest-demo bootstrap lint eval bench newcomer-check
+.PHONY: up up-celery airflow test test-fast ingest-demo bootstrap lint eval bench newcomer-check
 
 up:            ## Airflow with the news DAGs unpaused, embedded PostgreSQL, offline demo site; Ctrl-C stops it all
 	scripts/up
+
+up-celery:     ## `make up` on CeleryExecutor: 2 local `airflow celery worker`s (NEWS_PIPELINE_CELERY_WORKERS), Redis broker
+	scripts/up-celery
 
 airflow:       ## the Airflow CLI against the running `make up`, from a second shell: make airflow ARGS="dags list"
 	@scripts/airflow $(ARGS)

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-import pendulum
-from airflow.sdk import Param, dag, get_current_context, task
+from airflow.sdk import Asset, Param, dag, get_current_context, task
+
+ARTICLES = Asset("news_articles", uri="x-news-pipeline://news_db/articles", group="news")  # news_ingest_daily's
 
 
 @dag(
     dag_id="news_reprocess",
     description="Re-extract stored raw pages of a window with the current extractor version",
     schedule=None,
-    start_date=pendulum.datetime(2026, 11, 1, tz="UTC"),
+    start_date=None,  # a run of any past day gets its task (see news_ingest_daily)
     catchup=False,
     tags=["news"],
     params={
@@ -21,13 +22,15 @@ from airflow.sdk import Param, dag, get_current_context, task
     },
 )
 def news_reprocess() -> None:
-    @task
+    @task(outlets=[ARTICLES])
     def reprocess() -> dict:
         from pipeline.orchestration import airflow_database_url, reprocess_from_context
 
         ctx = get_current_context()
-        return reprocess_from_context(ctx["params"], ctx.get("data_interval_start"), ctx.get("data_interval_end"),
-                                      ctx["dag_run"].run_after, database_url=airflow_database_url())
+        summary = reprocess_from_context(ctx["params"], ctx.get("data_interval_start"), ctx.get("data_interval_end"),
+                                         ctx["dag_run"].run_after, database_url=airflow_database_url())
+        ctx["outlet_events"][ARTICLES].extra = summary["asset"]
+        return summary
 
     reprocess()
 

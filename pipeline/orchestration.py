@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import os
+import platform
 from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
-from pipeline.errors import ConfigError
+from pipeline.errors import ConfigError, SystemicFailure
 from pipeline.models import Window
 from pipeline.settings import Settings
 
@@ -95,14 +96,41 @@ def reprocess_window(
 
 
 def check_run(
-    summaries: Sequence[Mapping[str, Any] | None], start: str, end: str, database_url: str | None = None,
+    summaries: Sequence[Mapping[str, Any] | None], jobs: Sequence[Mapping[str, Any]], database_url: str | None = None,
 ) -> dict[str, Any]:
-    """Record the run's merged statistics; raise SystemicFailure on a silent source or too many failures."""
+    """Record the run's merged statistics; raise SystemicFailure on a silent source, too many failures or a
+    run that planned no source. The report's `asset` is the `news_articles` event's extra."""
     from pipeline.run import assembly
 
+    if not jobs:
+        raise SystemicFailure("the run planned no source, so nothing was ingested: check the sources file "
+                              "and the run's `sources` param")
     settings = Settings.from_env(database_url=database_url)
-    window = Window(datetime.fromisoformat(start), datetime.fromisoformat(end))
-    return assembly.check(settings, window, summaries)
+    window = Window(datetime.fromisoformat(jobs[0]["start"]), datetime.fromisoformat(jobs[0]["end"]))
+    report = assembly.check(settings, window, summaries)
+    stored = sum(s.get("totals", {}).get("stored", 0) for s in summaries if s)
+    return {**report, "asset": asset_extra("ingest", window, report["articles_in_window"], stored)}
+
+
+def asset_extra(kind: str, window: Window, per_source: Mapping[str, int], stored: int) -> dict[str, Any]:
+    """The extra of a `news_articles` asset event: the window that changed; `per_source` is the articles the
+    window now holds (ingest) or rebuilt (reprocess) per source; `stored` the articles written or revised."""
+    return {"kind": kind, "window_start": window.start.isoformat(), "window_end": window.end.isoformat(),
+            "per_source": dict(sorted(per_source.items())), "stored": stored}
+
+
+def refresh_daily_counts(extras: Sequence[Mapping[str, Any]], database_url: str | None = None) -> dict[str, Any]:
+    """Recount the per-source daily article counts of every window named by `news_articles` events."""
+    from pipeline.run import assembly
+
+    windows = sorted({(e["window_start"], e["window_end"]) for e in extras if e and e.get("window_start")})
+    if not windows:
+        raise ConfigError("no `news_articles` event with a window triggered this run: nothing to count")
+    settings = Settings.from_env(database_url=database_url)
+    with assembly.open_store(settings, upgrade=False) as store:
+        days = store.refresh_daily_counts([Window(datetime.fromisoformat(s), datetime.fromisoformat(e))
+                                           for s, e in windows])
+    return {"windows": [list(w) for w in windows], "days": days}
 
 
 def airflow_database_url() -> str | None:
@@ -129,6 +157,12 @@ def airflow_archive_conn_id() -> str | None:
     except Exception:  # not defined, or not running inside Airflow
         return None
     return ARCHIVE_CONNECTION_ID
+
+
+def worker_hostname() -> str:
+    """Airflow's `hostname_callable` on local Celery workers: NEWS_PIPELINE_WORKER_NAME, so task instances
+    name the worker that ran them when several run on one machine (else the machine's name)."""
+    return os.environ.get("NEWS_PIPELINE_WORKER_NAME") or platform.node()
 
 
 def _sources_path(params: Mapping[str, Any]) -> Path:
@@ -170,8 +204,11 @@ def reprocess_from_context(
     run_after: datetime | None,
     database_url: str | None = None,
 ) -> dict[str, Any]:
-    """Reprocess the window named by params (or the run's interval / the day before its trigger)."""
+    """Reprocess the window named by params (or the run's interval / the day before its trigger); the
+    summary's `asset` is the `news_articles` event's extra."""
     window = resolve_window(params, interval_start, interval_end, run_after)
     names = _param_list(params, "sources")
-    return reprocess_window(window.start.isoformat(), window.end.isoformat(), names,
-                            database_url=database_url)
+    summary = reprocess_window(window.start.isoformat(), window.end.isoformat(), names,
+                               database_url=database_url)
+    counts = {name: stats.get("stored", 0) for name, stats in summary.get("sources", {}).items()}
+    return {**summary, "asset": asset_extra("reprocess", window, counts, summary["totals"].get("stored", 0))}

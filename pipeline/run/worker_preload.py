@@ -4,13 +4,13 @@ Everything a first page initialises lazily (py3langid's model, trafilatura's and
 compiled patterns) is done here once, so a new worker, including one that replaces a killed worker,
 starts its first page as fast as its hundredth.
 
-The workers also skip multiprocessing's re-run of the parent's main script: they run only `pipeline` code
-(the job function is pickled by its module name), and under Airflow that script is the `airflow` entry
-point, whose import initialises Airflow and fails in a task process (its metadata database is off limits
-there), so every worker would die before its first page.
+Every worker is also detached from the host process (`workers.detach_from_host`, the one mechanism the pool's
+parent uses too): it never re-runs the parent's main script. The job function is pickled by its module name, so
+workers need only `pipeline` code, and under Airflow that script is the `airflow` (or `celery`) entry point,
+whose import initialises Airflow and fails in a task process (its metadata database is off limits there), so
+every worker would die before its first page.
 """
 
-import multiprocessing.spawn
 import signal
 import sys
 from types import TracebackType
@@ -21,6 +21,7 @@ signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 from pipeline.dedup import signature_bytes  # noqa: E402
 from pipeline.extract import process_page  # noqa: E402
+from pipeline.run.workers import detach_from_host  # noqa: E402
 
 # A worker forked while the run is stopping finds its pool's pipe or semaphore already gone.
 _POOL_GONE = (FileNotFoundError, EOFError, ConnectionError)
@@ -33,13 +34,8 @@ def _quiet_when_pool_gone(kind: type[BaseException], value: BaseException, tb: T
         sys.__excepthook__(kind, value, tb)
 
 
-def _keep_own_main(_main: str) -> None:
-    """Stands in for multiprocessing's `_fixup_main_from_path`/`_from_name` in the workers: leave `__main__`."""
-
-
-# Workers are forked from this process and inherit the replacements (which only ever run in a new process's start).
-multiprocessing.spawn._fixup_main_from_path = _keep_own_main  # type: ignore[attr-defined]
-multiprocessing.spawn._fixup_main_from_name = _keep_own_main  # type: ignore[attr-defined]
+# Workers are forked from this process and inherit both (the replaced functions only run in a new process's start).
+detach_from_host()
 sys.excepthook = _quiet_when_pool_gone
 
 _PARAGRAPH = ("The harbour council met on Tuesday evening and agreed, after a long debate about the cost of the "

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import multiprocessing
+import multiprocessing.spawn
 import queue
 import signal
 from collections.abc import Iterable, Iterator
@@ -45,6 +46,30 @@ def _die_on_sigterm() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
+def detach_from_host() -> None:
+    """Make this process an ordinary multiprocessing parent and child, whatever hosts it (an Airflow task process,
+    possibly forked from a Celery pool process). Used by the pool's parent and by the forkserver (worker_preload):
+
+    - new processes started from here keep their own `__main__` instead of re-running the host's main script;
+    - this process may start processes even if its host marked it daemonic, and hands them a key multiprocessing
+      can send. Celery's prefork pool processes are daemonic billiard processes,
+      installed as multiprocessing's current process too, so an Airflow task forked from one inherits them:
+      multiprocessing would refuse our workers ("daemonic processes are not allowed to have children") and could
+      not pass them billiard's authentication key. The daemon flag exists so a daemon's children are not
+      orphaned; ours are not: the pool stops them when it closes, they exit when this process's end of their
+      pipes closes, and they share its session, which a killed Celery worker's stop takes down with it.
+    """
+    multiprocessing.spawn._fixup_main_from_path = _keep_own_main  # type: ignore[attr-defined]
+    multiprocessing.spawn._fixup_main_from_name = _keep_own_main  # type: ignore[attr-defined]
+    config = multiprocessing.current_process()._config  # type: ignore[attr-defined]
+    config.pop("daemon", None)
+    config["authkey"] = multiprocessing.process.AuthenticationString(bytes(config["authkey"]))
+
+
+def _keep_own_main(_main: str) -> None:
+    """Stands in for multiprocessing's `_fixup_main_from_path`/`_from_name` in new processes: leave `__main__`."""
+
+
 class ExtractorPool:
     """Submit jobs, get finished (job, outcome) pairs back; keeps at most `max_in_flight` pending.
 
@@ -66,6 +91,7 @@ class ExtractorPool:
         self.pool: ProcessPool | None = None
 
     def __enter__(self) -> ExtractorPool:
+        detach_from_host()
         context = multiprocessing.get_context("forkserver")  # safe beside the parent's fetch threads
         context.set_forkserver_preload(PRELOAD)
         self.pool = ProcessPool(max_workers=self.workers, initializer=_die_on_sigterm, context=context)

@@ -29,12 +29,38 @@ def test_dagbag_imports_every_dag_without_errors(airflow_db: Path) -> None:
 
     bag = DagBag(dag_folder=str(REPO / "dags"))
     assert bag.import_errors == {}
-    assert {"news_ingest_daily", "news_reprocess"} <= set(bag.dag_ids)
+    assert {"news_ingest_daily", "news_reprocess", "news_daily_counts"} <= set(bag.dag_ids)
     daily = bag.get_dag("news_ingest_daily")
     assert {t.task_id for t in daily.tasks} == {"plan", "ingest", "check"}
     assert daily.get_task("ingest").pool == "news_fetch"
     assert daily.default_args["retries"] >= 1 and daily.default_args["retry_exponential_backoff"] is True
     assert set(daily.params.keys()) >= {"sources_file", "sources", "start_date", "end_date"}
+
+
+def test_any_past_day_gets_task_instances_and_every_writer_publishes_the_asset(airflow_db: Path) -> None:
+    """No start_date anywhere: Airflow creates no task instance for a run dated before a task's start_date (and
+    shows the empty run green), so a start_date would silently drop backfills of older days."""
+    from airflow.dag_processing.dagbag import DagBag
+
+    bag = DagBag(dag_folder=str(REPO / "dags"))
+    for dag_id in ("news_ingest_daily", "news_reprocess", "news_daily_counts"):
+        dag = bag.get_dag(dag_id)
+        assert dag.start_date is None and all(t.start_date is None for t in dag.tasks), dag_id
+    outlets = {(dag_id, t.task_id): t.outlets for dag_id in ("news_ingest_daily", "news_reprocess")
+               for t in bag.get_dag(dag_id).tasks if t.outlets}
+    assert set(outlets) == {("news_ingest_daily", "check"), ("news_reprocess", "reprocess")}
+    [asset] = {a for assets in outlets.values() for a in assets}
+    assert asset.name == "news_articles"
+    downstream = bag.get_dag("news_daily_counts")
+    assert downstream.timetable.asset_condition.objects == (asset,)
+
+
+def test_a_run_that_planned_no_source_fails_with_the_reason() -> None:
+    from pipeline.errors import SystemicFailure
+    from pipeline.orchestration import check_run
+
+    with pytest.raises(SystemicFailure, match="planned no source"):
+        check_run([], [])
 
 
 @pytest.mark.parametrize("dag_file", ["news_ingest_daily.py", "news_reprocess.py"])
@@ -99,6 +125,26 @@ def test_daily_dag_ingests_each_window_and_a_rerun_adds_nothing(airflow_db: Path
         assert _articles(database_url, site.base) == both, "a rerun of a day must not add or change rows"
         page_hits_after = [r for r in site.requests[hits:] if r.path.startswith("/news/")]
         assert page_hits_after == [], "stored articles are not fetched again"
+
+
+def test_a_manual_run_dated_years_ago_ingests_that_day(airflow_db: Path, database_url: str, tmp_path: Path,
+                                                       monkeypatch) -> None:
+    old = datetime(2019, 3, 11, tzinfo=UTC)
+    stories = [Story("old-1", "Tram depot reopens after the 2019 flood", old + timedelta(hours=5)),
+               Story("old-2", "Council budget passes at midnight", old + timedelta(hours=23))]
+    site = build_site(stories[:1], stories[1:])
+    with site:
+        sources = tmp_path / "sources.yaml"
+        sources.write_text(sources_yaml(site.base), encoding="utf-8")
+        monkeypatch.setenv("DATABASE_URL", database_url)
+        monkeypatch.setenv("NEWS_PIPELINE_EXTRACT_WORKERS", "1")
+        from airflow.dag_processing.dagbag import DagBag
+
+        dag = DagBag(dag_folder=str(REPO / "dags")).get_dag("news_ingest_daily")
+        run = dag.test(logical_date=old + timedelta(days=1), run_conf={"sources_file": str(sources)})
+        assert {ti.task_id for ti in run.get_task_instances()} == {"plan", "ingest", "check"}
+        assert run.state == "success"
+        assert sorted(r[2] for r in _articles(database_url, site.base)) == sorted(s.title for s in stories)
 
 
 def test_check_task_fails_the_run_when_a_source_yields_nothing(airflow_db: Path, database_url: str, tmp_path: Path,

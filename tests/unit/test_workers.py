@@ -148,3 +148,52 @@ def test_workers_never_run_the_parents_main_script_again(tmp_path: Path) -> None
     done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, env=env, timeout=120)
     assert done.returncode == 0, done.stderr[-3000:]
     assert done.stdout.strip() == "Extracted:", done.stdout + done.stderr[-3000:]
+
+
+# A Celery worker's pool process (billiard, daemonic, and multiprocessing's current process too) forks the Airflow
+# task process, which starts the extraction pool: multiprocessing refuses children of a daemonic process.
+IN_CELERY_POOL = """
+if __name__ != "__main__":
+    raise RuntimeError("the parent's main script ran again in a worker")
+import os, sys
+import billiard
+from datetime import datetime, timezone
+from pipeline.models import CleaningRules, ExtractionJob, PageHints
+from pipeline.run.workers import ExtractorPool
+from pipeline.settings import Settings
+page = ("<html><head><title>Ferry returns</title></head><body><article>"
+        + "<p>The island ferry returned to its summer timetable this week, to the relief of the traders.</p>" * 5
+        + "</article></body></html>")
+
+def task_process() -> None:
+    job = ExtractionJob("https://x.example/1", "x", 1, datetime(2026, 11, 1, tzinfo=timezone.utc),
+                        "https://x.example/1", page.encode(), "text/html; charset=utf-8", CleaningRules(), PageHints())
+    try:
+        with ExtractorPool(Settings(extract_workers=1)) as pool:
+            print(*(type(o).__name__ + ":" + getattr(o, "detail", "") for _, o in pool.map([job])), flush=True)
+    except BaseException as exc:
+        print(f"failed: {type(exc).__name__}: {exc}", flush=True)
+        os._exit(1)
+    os._exit(0)
+
+def pool_process() -> None:  # what Airflow's supervisor does in a Celery pool process: fork the task process
+    assert billiard.current_process().daemon
+    pid = os.fork()
+    if pid == 0:
+        task_process()
+    sys.exit(os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]))
+
+child = billiard.Process(target=pool_process, daemon=True)
+child.start()
+child.join()
+sys.exit(child.exitcode)
+"""
+
+
+def test_the_pool_starts_in_a_task_forked_from_a_daemonic_celery_pool_process(tmp_path: Path) -> None:
+    script = tmp_path / "celery"  # no .py, like the `celery`/`airflow` entry points
+    script.write_text(IN_CELERY_POOL)
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, env=env, timeout=120)
+    assert done.returncode == 0, done.stdout + done.stderr[-3000:]
+    assert done.stdout.strip() == "Extracted:", done.stdout + done.stderr[-3000:]
