@@ -23,10 +23,13 @@ class Ledger(Database):
             return int(cur.fetchone()[0])
 
     def end_run(self, run_id: int, status: RunStatus, stats: Mapping) -> None:
-        """Close a run with its final status and summary statistics."""
+        """Close a run with its final status and summary statistics, then refresh the derived tables
+        (search, story and daily roll-ups: sql/011) with what the run wrote."""
         with self._transaction("end run") as cur:
             cur.execute("UPDATE runs SET status = %s, stats = %s, ended_at = now() WHERE id = %s",
                         (str(status), json_value(dict(stats)), run_id))
+        with self._transaction("refresh derived tables") as cur:
+            cur.execute("SELECT refresh_derived()")
 
     def record_failures(self, run_id: int | None, failures: Sequence[Failure]) -> None:
         """Record per-URL failures with their stage and reason."""
