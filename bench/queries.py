@@ -148,7 +148,7 @@ def everyday(names: Names) -> list[Query]:
               f" GROUP BY 1, 2 ORDER BY 2, 1"),
         Query("latest 50 articles (undated last)",
               "SELECT id, source, title, published_at FROM articles_current"
-              " ORDER BY published_at DESC NULLS LAST, id DESC LIMIT 50"),
+              " ORDER BY published_at DESC NULLS LAST LIMIT 50"),
     ]
 
 
