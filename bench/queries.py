@@ -66,7 +66,8 @@ def pick_names(cur) -> Names:  # noqa: ANN001 - psycopg2 cursor
                 " GROUP BY source ORDER BY count(*) DESC, source LIMIT 1 OFFSET 2", (day, day))
     (source,) = cur.fetchone()
     cur.execute("SELECT c.representative_article_id, a.url, a.body FROM near_duplicate_clusters c"
-                " JOIN near_duplicate_members m ON m.cluster_id = c.id JOIN articles a ON a.id = c.representative_article_id"
+                " JOIN near_duplicate_members m ON m.cluster_id = c.id"
+                " JOIN articles a ON a.id = c.representative_article_id"
                 " WHERE a.published_at >= %s AND a.published_at < %s + 1"
                 " GROUP BY 1, 2, 3 ORDER BY count(*) DESC, 1 LIMIT 1", (day, day))
     story_id, story_url, body = cur.fetchone()
@@ -257,7 +258,7 @@ def main() -> None:
     names = pick_names(cur)
     print(f"{articles:,} articles; source {names.source}, day {names.day}, story {names.story_id};"
           f" load: {os.getloadavg()[0]:.1f} {os.getloadavg()[1]:.1f} {os.getloadavg()[2]:.1f} (1/5/15 min)")
-    print(f"| query | ms | rows | access path (scans) | target | met |\n|---|---:|---:|---|---:|---|")
+    print("| query | ms | rows | access path (scans) | target | met |\n|---|---:|---:|---|---:|---|")
     results = []
     for query in documented(names) + everyday(names):
         ms, path, rows = measure(cur, query)
@@ -265,8 +266,8 @@ def main() -> None:
         results.append({"query": query.name, "ms": round(ms, 1), "rows": rows, "path": path,
                         "target": query.target, "met": met, "reader": query.reader})
         role = "" if query.reader else " (operator)"
-        print(f"| {query.name}{role} | {ms:,.1f} | {rows:,} | {path} | {query.target} | {'met' if met else 'NOT MET'} |",
-              flush=True)
+        verdict = "met" if met else "NOT MET"
+        print(f"| {query.name}{role} | {ms:,.1f} | {rows:,} | {path} | {query.target} | {verdict} |", flush=True)
     cur.execute("SELECT pg_total_relation_size('articles'), pg_relation_size('articles'),"
                 " coalesce(pg_total_relation_size(to_regclass('article_search')), 0),"
                 " (SELECT coalesce(sum(pg_total_relation_size(c.oid)), 0) FROM pg_class c"

@@ -54,7 +54,8 @@ $$ SELECT (hashint8extended(i, k) & 2147483647)::double precision / 2147483648.0
 SETUP = """
 CREATE TABLE gen_vocab (rank integer PRIMARY KEY, word text NOT NULL);
 INSERT INTO gen_vocab SELECT ordinality, w FROM unnest(%(function)s::text[]) WITH ORDINALITY AS t(w, ordinality);
-INSERT INTO gen_vocab SELECT %(news_rank)s - 1 + ordinality, w FROM unnest(%(news)s::text[]) WITH ORDINALITY AS t(w, ordinality);
+INSERT INTO gen_vocab SELECT %(news_rank)s - 1 + ordinality, w
+FROM unnest(%(news)s::text[]) WITH ORDINALITY AS t(w, ordinality);
 INSERT INTO gen_vocab
 SELECT n, 'x' || string_agg(substr('bcdfghjklmnprstvwz', 1 + (hashint8extended(n, s) & 1023)::int %% 18, 1)
                      || substr('aeiouy', 1 + (hashint8extended(n, s + 7) & 1023)::int %% 6, 1), '' ORDER BY s)
@@ -65,7 +66,8 @@ GROUP BY n;
 -- Paragraphs of 40-90 Zipf-distributed words (rank ~ log-uniform), and titles of 5-11 words.
 CREATE TABLE gen_paragraph (id integer PRIMARY KEY, words integer NOT NULL, text text NOT NULL);
 INSERT INTO gen_paragraph
-SELECT p, count(*), initcap(left(string_agg(v.word, ' ' ORDER BY w), 1)) || substr(string_agg(v.word, ' ' ORDER BY w), 2) || '.'
+SELECT p, count(*),
+       initcap(left(string_agg(v.word, ' ' ORDER BY w), 1)) || substr(string_agg(v.word, ' ' ORDER BY w), 2) || '.'
 FROM generate_series(0, 49999) p
 CROSS JOIN LATERAL generate_series(1, 40 + (hashint8extended(p, 11) & 1023)::int %% 51) w
 JOIN gen_vocab v ON v.rank = 1 + floor(exp(pg_temp.u(p * 100 + w, 12) * ln(30000)))::int
@@ -141,8 +143,9 @@ CROSS JOIN LATERAL (
            END AS body,
            CASE WHEN e.kind = 'empty' THEN 0 WHEN e.kind = 'short' THEN array_length(string_to_array(t.text, ' '), 1)
                 ELSE p.words + CASE WHEN pg_temp.u(g.content, 13) < 0.02
-                                    THEN array_length(string_to_array((%(leaks)s::text[])[1 + (g.content %% %(nleaks)s)],
-                                                                      ' '), 1) ELSE 0 END
+                                    THEN array_length(string_to_array(
+                                             (%(leaks)s::text[])[1 + (g.content %% %(nleaks)s)], ' '), 1)
+                                    ELSE 0 END
            END AS words
     FROM (SELECT CASE WHEN pg_temp.u(g.content, 14) < 0.001 THEN 'empty'
                       WHEN pg_temp.u(g.content, 14) < 0.006 THEN 'short' ELSE 'full' END AS kind) e,
@@ -199,7 +202,8 @@ WHERE a.word_count >= 20 AND a.canonical_article_id IS NULL AND a.id BETWEEN %(l
 # of every article URL plus URLs never stored; failures of fetch and extraction (~5%).
 RAW_AND_LEDGER = """
 INSERT INTO runs (id, kind, window_start, window_end, sources, status, stats, started_at, ended_at)
-SELECT d + 1, 'ingest', %(start)s::timestamptz + d * interval '1 day', %(start)s::timestamptz + (d + 1) * interval '1 day',
+SELECT d + 1, 'ingest', %(start)s::timestamptz + d * interval '1 day',
+       %(start)s::timestamptz + (d + 1) * interval '1 day',
        '{}', 'success', '{}', %(start)s::timestamptz + (d + 1) * interval '1 day',
        %(start)s::timestamptz + (d + 1) * interval '1 day' + interval '40 minutes'
 FROM generate_series(0, %(days)s - 1) d;
@@ -213,14 +217,16 @@ SELECT setval(pg_get_serial_sequence('archive_files', 'id'), %(days)s);
 RAW_PAGES = """
 INSERT INTO raw_pages (id, run_id, source, url, final_url, status, headers, body, encoding, sha256, fetched_at,
                        stored_at, archive_file_id, archive_offset, archive_length)
-SELECT a.id, a.first_seen_run, a.source, a.page_url, a.page_url, 200, '{"content-type": "text/html"}'::jsonb, NULL::bytea, 'utf-8',
+SELECT a.id, a.first_seen_run, a.source, a.page_url, a.page_url, 200, '{"content-type": "text/html"}'::jsonb,
+       NULL::bytea, 'utf-8',
        md5(a.id::text) || md5(a.content_hash), a.fetched_at, a.fetched_at, a.first_seen_run, a.id * 40000,
        20000 + (a.id %% 20000)::int
 FROM articles a WHERE a.id BETWEEN %(lo)s AND %(hi)s
 UNION ALL  -- failed fetches (6%%), by article slot
 SELECT %(articles)s + g.id, g.day + 1, s.name, 'https://' || s.name || '.example/missing-' || g.id,
        'https://' || s.name || '.example/missing-' || g.id,
-       (ARRAY[404, 404, 404, 410, 500, 503])[1 + g.id %% 6], '{}'::jsonb, NULL, NULL, md5('missing' || g.id) || md5(g.id::text),
+       (ARRAY[404, 404, 404, 410, 500, 503])[1 + g.id %% 6], '{}'::jsonb, NULL, NULL,
+       md5('missing' || g.id) || md5(g.id::text),
        %(start)s::timestamptz + g.day * interval '1 day' + pg_temp.u(g.id, 40) * interval '23 hours', now(),
        g.day + 1, 0, 1000
 FROM gen_article g JOIN gen_source s ON s.n = g.source
@@ -280,6 +286,19 @@ def create_database(url: str) -> None:
     admin.dispose()
 
 
+def already_filled(url: str) -> bool:
+    try:
+        conn = psycopg2.connect(sa.engine.make_url(url).render_as_string(hide_password=False))
+    except psycopg2.OperationalError:
+        return False  # no such database
+    with conn, conn.cursor() as cur:
+        cur.execute("SELECT to_regclass('articles') IS NOT NULL AND EXISTS (SELECT 1 FROM pg_class"
+                    " WHERE relname = 'articles' AND reltuples > 0)")
+        filled = bool(cur.fetchone()[0])
+    conn.close()
+    return filled
+
+
 def secondary_indexes(cur) -> list[tuple[str, str]]:  # noqa: ANN001 - a psycopg2 cursor
     """(name, definition) of the loaded tables' indexes that back no constraint: dropped during the load."""
     cur.execute("SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid) FROM pg_index i"
@@ -294,8 +313,8 @@ def generate(url: str, articles: int, sources: int, days: int, upto: str | None)
     with migrations_upto(upto) as sql_dir, Store.open(url) as store:
         applied = store.upgrade(sql_dir)
     log(f"migrations applied: {', '.join(applied) or 'none'}", began)
-    params = {"articles": articles, "sources": sources, "days": days, "start": START, "function": FUNCTION_WORDS, "news": NEWS_WORDS,
-              "news_rank": NEWS_RANK,
+    params = {"articles": articles, "sources": sources, "days": days, "start": START, "function": FUNCTION_WORDS,
+              "news": NEWS_WORDS, "news_rank": NEWS_RANK,
               "langs": list(LANGUAGES), "nlangs": len(LANGUAGES), "leaks": list(LEAKS), "nleaks": len(LEAKS)}
     conn = psycopg2.connect(sa.engine.make_url(url).render_as_string(hide_password=False))
     conn.autocommit = True
@@ -348,7 +367,11 @@ def main() -> None:
     parser.add_argument("--db", required=True, help="database URL (created or replaced with --create)")
     parser.add_argument("--upto", help="apply migrations up to this number only (e.g. 010 for the schema before)")
     parser.add_argument("--create", action="store_true", help="drop and create the database first")
+    parser.add_argument("--if-missing", action="store_true", help="do nothing when the database already has articles")
     args = parser.parse_args()
+    if args.if_missing and already_filled(args.db):
+        print(f"{sa.engine.make_url(args.db).database} already holds a generated year: kept (drop it to regenerate)")
+        return
     if args.create:
         create_database(args.db)
     generate(args.db, args.articles, args.sources, args.days, args.upto)
