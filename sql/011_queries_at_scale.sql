@@ -178,6 +178,9 @@ CREATE TRIGGER boilerplate_phrases_derived AFTER INSERT OR UPDATE OR DELETE OR T
     FOR EACH STATEMENT EXECUTE FUNCTION derived_mark_all_days();
 
 -- -- the views ---------------------------------------------------------------------------------------------
+-- The roll-up rows are read where the queue does not touch them: `NOT IN (queue)` is one hashed subplan, built
+-- once per query whatever the planner believes the queue's size to be (an anti-join planned for an "empty"
+-- queue that has since grown would compare every row with every queue entry).
 
 -- Same columns and meaning as in 007. `search` comes from article_search, except for the articles changed
 -- since the last refresh (the queue), whose vector is computed here: search is always current.
@@ -217,7 +220,7 @@ LEFT JOIN LATERAL (
 ) d ON true
 LEFT JOIN article_search s ON s.article_id = a.id
 WHERE a.canonical_article_id IS NULL
-  AND NOT EXISTS (SELECT 1 FROM derived_pending_articles p WHERE p.article_id = a.id)
+  AND a.id NOT IN (SELECT p.article_id FROM derived_pending_articles p)
 UNION ALL
 SELECT a.id,
        a.url,
@@ -320,7 +323,7 @@ CROSS JOIN LATERAL (
 CREATE VIEW stories AS
 SELECT r.story_id, r.title, r.articles, r.outlets, r.sources, r.first_published_at, r.last_published_at
 FROM story_rollup r
-WHERE NOT EXISTS (SELECT 1 FROM derived_pending_stories p WHERE p.story_id = r.story_id)
+WHERE r.story_id NOT IN (SELECT p.story_id FROM derived_pending_stories p WHERE p.story_id IS NOT NULL)
 UNION ALL
 SELECT c.story_id, c.title, c.articles, c.outlets, c.sources, c.first_published_at, c.last_published_at
 FROM derived_story_computed c
@@ -402,7 +405,7 @@ SELECT q.source, q.day, q.discovered, q.fetched, q.fetched_ok, q.stored, q.faile
        q.empty_bodies, q.short_bodies, q.missing_dates, q.median_words, q.duplicate_share, q.boilerplate_leaks,
        q.leaked_phrases
 FROM quality_daily q
-WHERE NOT EXISTS (SELECT 1 FROM derived_pending_days_all p WHERE p.source = q.source AND p.day = q.day)
+WHERE (q.source, q.day) NOT IN (SELECT p.source, p.day FROM derived_pending_days_all p)
 UNION ALL
 SELECT c.source, c.day, c.discovered, c.fetched, c.fetched_ok, c.stored, c.failed, c.failed_by_reason,
        c.empty_bodies, c.short_bodies, c.missing_dates, c.median_words, c.duplicate_share, c.boilerplate_leaks,
