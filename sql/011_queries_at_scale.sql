@@ -2,8 +2,8 @@
 -- changes underneath:
 --   * full-text search moves out of `articles` (the stored generated `search` column, ~5 KB per row, and its
 --     GIN index were maintained on every write) into `article_search`, refreshed from a queue at the end of
---     each run (`refresh_derived()`, called by Store.end_run); the few articles changed since then (the
---     queue) get their vector computed in the view, so `articles_current.search` is always current.
+--     each run (`refresh_derived()`, called by Store.end_run): `articles_current.search` covers the articles
+--     as of the last refresh (documented change: an article saved by a run still going is found once it ends).
 --   * `stories` and `source_daily_quality` read roll-up tables (`story_rollup`, `quality_daily`) refreshed
 --     from the same queue; rows whose inputs changed since the last refresh (pending) are computed live, so
 --     both views are always exact.
@@ -182,8 +182,10 @@ CREATE TRIGGER boilerplate_phrases_derived AFTER INSERT OR UPDATE OR DELETE OR T
 -- once per query whatever the planner believes the queue's size to be (an anti-join planned for an "empty"
 -- queue that has since grown would compare every row with every queue entry).
 
--- Same columns and meaning as in 007. `search` comes from article_search, except for the articles changed
--- since the last refresh (the queue), whose vector is computed here: search is always current.
+-- Same columns and meaning as in 007, except `search`: it comes from article_search, so it covers the articles
+-- as of the last refresh (the end of the last run). Documented change: an article saved by a run still going
+-- is found by search once the run ends. One SELECT (no UNION): `ORDER BY published_at DESC NULLS LAST LIMIT n`
+-- reads the index.
 CREATE VIEW articles_current AS
 SELECT a.id,
        a.url,
@@ -219,44 +221,7 @@ LEFT JOIN LATERAL (
     WHERE x.canonical_article_id = a.id
 ) d ON true
 LEFT JOIN article_search s ON s.article_id = a.id
-WHERE a.canonical_article_id IS NULL
-  AND a.id NOT IN (SELECT p.article_id FROM derived_pending_articles p)
-UNION ALL
-SELECT a.id,
-       a.url,
-       a.page_url,
-       a.source,
-       a.title,
-       a.body,
-       a.published_at,
-       a.date_signal,
-       a.fetched_at,
-       a.authors,
-       a.language,
-       a.word_count,
-       a.content_hash,
-       a.extractor_version,
-       a.method,
-       a.version,
-       a.created_at AS first_stored_at,
-       a.updated_at,
-       m.cluster_id,
-       coalesce(c.representative_article_id, a.id) AS story_id,
-       m.similarity AS cluster_similarity,
-       coalesce(d.urls, '{}'::text[]) AS duplicate_urls,
-       coalesce(d.sources, '{}'::text[]) AS duplicate_sources,
-       article_search_vector(a.title, a.body) AS search,
-       a.description
-FROM articles a
-LEFT JOIN near_duplicate_members m ON m.article_id = a.id
-LEFT JOIN near_duplicate_clusters c ON c.id = m.cluster_id
-LEFT JOIN LATERAL (
-    SELECT array_agg(x.url ORDER BY x.id) AS urls, array_agg(DISTINCT x.source) AS sources
-    FROM articles x
-    WHERE x.canonical_article_id = a.id
-) d ON true
-WHERE a.canonical_article_id IS NULL
-  AND a.id IN (SELECT p.article_id FROM derived_pending_articles p);
+WHERE a.canonical_article_id IS NULL;
 
 -- Same rows as in 003, as four branches in which story_id is a plain column (an index lookup per branch).
 CREATE VIEW story_outlets AS

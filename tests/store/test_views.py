@@ -20,6 +20,8 @@ def test_full_text_search_over_title_and_body(store: Store, run_id: int, tag: st
         item(tag, article(f"https://{tag}.example/tax", wire(tag), title="Ministers agree global tax deal")),
         item(tag, article(f"https://{tag}.example/rain", words(40, "rain"), title="Heavy rain expected")),
     ])
+    assert rows(store, SEARCH, q="heavy rain", s=tag) == []  # searchable once the run ends (refresh)
+    store.refresh_derived()
     assert [u for u, _ in rows(store, SEARCH, q="minimum corporate rate", s=tag)] == [f"https://{tag}.example/tax"]
     assert [u for u, _ in rows(store, SEARCH, q="heavy rain", s=tag)] == [f"https://{tag}.example/rain"]
     assert rows(store, SEARCH, q="tax -geneva", s=tag) == []
