@@ -1,5 +1,5 @@
 # The two quick-start commands: `make up` (the main job) and `make test` (the whole test suite).
-.PHONY: up up-celery airflow test test-fast ingest-demo bootstrap lint eval bench newcomer-check
+.PHONY: up up-celery airflow test test-fast ingest-demo bootstrap lint eval bench bench-queries newcomer-check
 
 up:            ## Airflow with the news DAGs unpaused, embedded PostgreSQL, offline demo site; Ctrl-C stops it all
 	scripts/up
@@ -34,6 +34,12 @@ bench: bootstrap ## throughput benchmark, every target met or not (see README, B
 .PHONY: bench-deadlines
 bench-deadlines: bootstrap ## worst-case time of one URL against hostile servers (about 2 minutes; README, Reliability)
 	.venv/bin/python bench/worst_case_url.py
+
+QUERIES_DB ?= postgresql://postgres@127.0.0.1:5432/news_pipeline_year
+QUERIES_ARTICLES ?= 1000000
+bench-queries: bootstrap ## downstream queries at a year's scale: generate a year once (~20-30 min), time every documented query
+	.venv/bin/python bench/scale_year.py --db $(QUERIES_DB) --articles $(QUERIES_ARTICLES) --create --if-missing
+	.venv/bin/python bench/queries.py --db $(QUERIES_DB)
 
 test-fast: bootstrap ## pure and unit tests: no database, no Airflow, no worker processes (well under a minute)
 	.venv/bin/python -m pytest -q -m "not db and not airflow and not slow"

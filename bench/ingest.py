@@ -292,7 +292,7 @@ def postgres_version(url: str) -> str:
         engine.dispose()
 
 
-WITHOUT_SEARCH = "ALTER TABLE articles DROP COLUMN search CASCADE"  # what-if: no full-text tsvector
+WITHOUT_SEARCH = "ALTER TABLE articles DROP COLUMN IF EXISTS search CASCADE"  # what-if (no-op since sql/011)
 
 
 def store_bulk(source_url: str, server_url: str) -> dict[str, Any]:

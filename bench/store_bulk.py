@@ -63,7 +63,7 @@ def main() -> None:
             store.upgrade()
             if WITHOUT_SEARCH:
                 with store.engine.begin() as conn:
-                    conn.execute(sa.text("ALTER TABLE articles DROP COLUMN search CASCADE"))
+                    conn.execute(sa.text("ALTER TABLE articles DROP COLUMN IF EXISTS search CASCADE"))
             run = store.begin_run("bench", None, [], {})
             began = time.perf_counter()
             for i in range(0, len(items), BATCH):

@@ -76,11 +76,16 @@ class Ledger(Database):
         return stale
 
     def end_run(self, run_id: int, status: RunStatus, stats: Mapping) -> None:
-        """Close a run with its final status and summary statistics, then drop its liveness lock."""
+        """Close a run with its final status and summary statistics, refresh the derived tables (search,
+        story and daily roll-ups: sql/011) with what the run wrote, then drop its liveness lock."""
         with self._transaction("end run") as cur:
             cur.execute("UPDATE runs SET status = %s, stats = %s, ended_at = now() WHERE id = %s",
                         (str(status), json_value(dict(stats)), run_id))
-        self.release_run(run_id)
+        try:
+            with self._transaction("refresh derived tables") as cur:
+                cur.execute("SELECT refresh_derived()")
+        finally:
+            self.release_run(run_id)
 
     def release_run(self, run_id: int) -> None:
         """Drop a run's liveness lock (closing its connection); the row, if still `running`, is then
