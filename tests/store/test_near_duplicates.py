@@ -167,7 +167,7 @@ def test_a_revised_body_replaces_its_band_keys_beside_new_articles(store: Store,
     counts = store.save_articles(run_id, batch)
     assert (counts.inserted, counts.updated) == (1, 1)
     keys = len(dedup.band_keys(dedup.signature(new_text)))
-    per_article = rows(store, "SELECT a.url, count(k.*), min(s.signature) = :sig FROM articles a"
+    per_article = rows(store, "SELECT a.url, count(k.*), bool_and(s.signature = :sig) FROM articles a"
                        " JOIN article_band_keys k ON k.article_id = a.id JOIN article_minhash s ON s.article_id = a.id"
                        " WHERE a.source LIKE :s GROUP BY a.url ORDER BY a.url", s=f"{tag}-%",
                        sig=dedup.to_bytes(dedup.signature(new_text)))

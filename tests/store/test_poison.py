@@ -36,15 +36,15 @@ def test_a_title_of_150k_words_is_bounded(store: Store, run_id: int, tag: str) -
 
 def test_a_row_postgresql_refuses_fails_alone_and_is_not_database_unavailable(
         store: Store, run_id: int, tag: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Without the edge's bound, the word list is refused by PostgreSQL: the batch is retried row by row."""
-    monkeypatch.setattr(storable_module, "searchable", lambda title, body, budget=0: (body, False))
+    """Without the edge's cleaning, a lone surrogate in a body cannot be stored: the batch is retried row by row."""
+    monkeypatch.setattr(storable_module, "text", lambda value: value)
     items = [item(tag, article(f"https://{tag}.example/{i}", wire(f"{tag}-{i}"))) for i in range(4)]
-    items.insert(2, item(tag, article(f"https://{tag}.example/list", WORD_LIST, title="A list")))
+    bad = wire(f"{tag}-nul") + " \ud800 end"
+    items.insert(2, item(tag, article(f"https://{tag}.example/nul", bad, title="surrogate")))
     counts = store.save_articles(run_id, items)
     assert counts.inserted == 4
     [failure] = counts.failed
-    assert (failure.url, failure.reason, failure.stage) == (f"https://{tag}.example/list", Reason.STORE_DATA, "store")
-    assert "tsvector" in failure.detail
+    assert (failure.url, failure.reason, failure.stage) == (f"https://{tag}.example/nul", Reason.STORE_DATA, "store")
     with pytest.raises(StoreDataError) as caught:  # alone, the typed data error: never "database unavailable"
         store.save_articles(run_id, [items[2]])
     assert not isinstance(caught.value, DatabaseUnavailable)
@@ -111,9 +111,9 @@ def test_an_older_fetch_never_replaces_the_current_version(store: Store, run_id:
 
 def test_many_articles_with_one_bad_row_keep_the_good_ones(store: Store, run_id: int, tag: str,
                                                            monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(storable_module, "searchable", lambda title, body, budget=0: (body, False))
+    monkeypatch.setattr(storable_module, "text", lambda value: value)
     items = [item(tag, article(f"https://{tag}.example/{i}", words(50, f"{tag}b{i}x"))) for i in range(30)]
-    items.append(item(tag, article(f"https://{tag}.example/list", WORD_LIST)))
+    items.append(item(tag, article(f"https://{tag}.example/nul", words(50, f"{tag}nul") + " \ud800")))
     counts = store.save_articles(run_id, items)
     assert (counts.inserted, len(counts.failed)) == (30, 1)
 
