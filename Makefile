@@ -1,5 +1,5 @@
 # The two quick-start commands: `make up` (the main job) and `make test` (the whole test suite).
-.PHONY: up airflow test test-fast ingest-demo bootstrap lint eval bench newcomer-check
+.PHONY: up airflow test test-fast ingest-demo bootstrap lint eval bench train newcomer-check
 
 up:            ## Airflow with the news DAGs unpaused, embedded PostgreSQL, offline demo site; Ctrl-C stops it all
 	scripts/up
@@ -21,6 +21,9 @@ lint: bootstrap
 
 eval: bootstrap ## score extraction on ../shared/datasets/article-extraction-dev
 	.venv/bin/news-pipeline eval --pages ../shared/datasets/article-extraction-dev/html --truth ../shared/datasets/article-extraction-dev/ground-truth.json
+
+train: bootstrap ## rebuild the block classifier (pipeline/extract/block_model.npz) from ../shared/datasets; prints in-sample, grouped-CV and leave-one-set-out F1
+	.venv/bin/python -m pipeline.extract.train --cv
 
 bench: bootstrap ## throughput benchmark (see README, Benchmarks)
 	.venv/bin/python bench/ingest.py --dataset ../shared/datasets/article-extraction-dev

@@ -64,6 +64,11 @@ _SENTENCE_END = re.compile(r"[.!?…\"'”»)]\s*$")
 _DIGIT = re.compile(r"\d")
 _NAME_TOKEN = re.compile(r"[a-z]+")
 _WS = re.compile(r"\s+")
+# Readers' comments (WordPress, Disqus, common themes): whole class/id tokens only.
+_COMMENT_NAMES = frozenset(
+    "comments comment-list commentlist comments-area comments-section comment-section comments-list"
+    " comment-respond comment-form disqus_thread comments-container comments-wrapper".split()
+)
 _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGNORECASE)
 
 
@@ -89,12 +94,18 @@ class Block:
 @lru_cache(maxsize=8192)
 def name_flags(names: str) -> int:
     """Bitmask of the vocabulary groups named by a class/id string (cached: names repeat)."""
-    tokens = set(_NAME_TOKEN.findall(names.lower()))
-    if not tokens:
-        return 0
+    mask = 0
+    for token in set(_NAME_TOKEN.findall(names.lower())):
+        mask |= _token_flags(token)
+    return mask
+
+
+@lru_cache(maxsize=16384)
+def _token_flags(token: str) -> int:
+    """A class/id token names a group when it is one of its stems or starts with a stem of 4+ letters."""
     mask = 0
     for bit, stems in enumerate(_NAME_GROUPS):
-        if any(token == stem or (len(stem) > 3 and token.startswith(stem)) for token in tokens for stem in stems):
+        if any(token == stem or (len(stem) > 3 and token.startswith(stem)) for stem in stems):
             mask |= 1 << bit
     return mask
 
@@ -144,7 +155,8 @@ class _Segmenter:
             in_link = True
         block = tag in BLOCK_TAGS
         if block:
-            self.templates.append(Block(elem, context=context, near_names=own | parent_names, far_names=far, depth=depth))
+            template = Block(elem, context=context, near_names=own | parent_names, far_names=far, depth=depth)
+            self.templates.append(template)
             self.current = None
         if depth > _DEPTH_LIMIT:
             self._add(" ".join(elem.itertext()), in_link)
@@ -159,8 +171,12 @@ class _Segmenter:
 
 
 def _hidden(elem: etree._Element) -> bool:
-    """Hidden from readers: the `hidden` attribute or an inline display:none (schema.org copies)."""
+    """Not the article whatever its text: hidden from readers (the `hidden` attribute, an inline
+    display:none, as in schema.org copies) or a readers' comments section."""
     if elem.get("hidden") is not None:
+        return True
+    names = elem.get("class", "") + " " + elem.get("id", "")
+    if names.strip() and not _COMMENT_NAMES.isdisjoint(names.lower().split()):
         return True
     style = elem.get("style")
     return bool(style) and bool(_HIDDEN_STYLE.search(style))

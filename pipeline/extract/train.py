@@ -143,8 +143,9 @@ def load_pages(datasets: Path, cache: Path, jobs: int) -> list[Page]:
     """Every page of the four text sets, from the cache when the feature code is unchanged."""
     cache.mkdir(parents=True, exist_ok=True)
     pages: list[Page] = []
+    key = _code_key()
     for dataset in SETS:
-        cached = cache / f"{dataset}-{_code_key()}.pkl"
+        cached = cache / f"{dataset}-{key}.pkl"
         if cached.exists():
             pages += [Page(**fields) for fields in pickle.loads(cached.read_bytes())]
             continue
@@ -240,8 +241,14 @@ def score(datasets: Path, pages: list[Page], bodies: dict[tuple[str, str], str])
     return figures
 
 
-def _predict(ensemble: trees.TreeEnsemble, pages: list[Page]) -> dict[tuple[str, str], str]:
-    return {(p.dataset, p.page_id): predict_body(p, ensemble.predict_proba(p.rows)) for p in pages}
+def _predict(ensemble: trees.TreeEnsemble, pages: list[Page], keep: dict | None = None) -> dict[tuple[str, str], str]:
+    bodies = {}
+    for page in pages:
+        probabilities = ensemble.predict_proba(page.rows)
+        if keep is not None:  # held-out probabilities, to re-score a change of the selection step
+            keep[(page.dataset, page.page_id)] = probabilities
+        bodies[(page.dataset, page.page_id)] = predict_body(page, probabilities)
+    return bodies
 
 
 def _grouped_folds(pages: list[Page], folds: int) -> Iterator[tuple[list[Page], list[Page]]]:
@@ -253,20 +260,58 @@ def _grouped_folds(pages: list[Page], folds: int) -> Iterator[tuple[list[Page], 
         yield ([p for p in pages if fold_of(p.group) != fold], [p for p in pages if fold_of(p.group) == fold])
 
 
-def cross_validate(datasets: Path, pages: list[Page], folds: int, scratch: Path) -> dict[str, dict[str, float]]:
+def cross_validate(
+    datasets: Path, pages: list[Page], folds: int, scratch: Path, kinds: tuple[str, ...] = ("grouped", "loso")
+) -> dict[str, dict[str, float]]:
+    """Held-out figures: k folds of whole sites, and each set predicted by a model fitted on the others."""
     results = {}
     held: dict[tuple[str, str], str] = {}
-    for index, (train, test) in enumerate(_grouped_folds(pages, folds)):
-        held |= _predict(export(fit(train), scratch / f"fold{index}.npz"), test)
+    probabilities: dict[str, dict] = {"grouped": {}, "loso": {}}
+    for index, (train, test) in enumerate(_grouped_folds(pages, folds if "grouped" in kinds else 0)):
+        held |= _predict(export(fit(train), scratch / f"fold{index}.npz"), test, probabilities["grouped"])
         print(f"fold {index + 1}/{folds} done", file=sys.stderr)
-    results[f"grouped {folds}-fold"] = score(datasets, pages, held)
+    if "grouped" in kinds:
+        results[f"grouped {folds}-fold"] = score(datasets, pages, held)
     loso: dict[tuple[str, str], str] = {}
-    for dataset in SETS:
+    for dataset in SETS if "loso" in kinds else ():
         train = [p for p in pages if p.dataset != dataset]
         test = [p for p in pages if p.dataset == dataset]
-        loso |= _predict(export(fit(train), scratch / f"loso-{dataset}.npz"), test)
+        loso |= _predict(export(fit(train), scratch / f"loso-{dataset}.npz"), test, probabilities["loso"])
         print(f"leave-out {dataset} done", file=sys.stderr)
-    results["leave-one-set-out"] = score(datasets, pages, loso)
+    if "loso" in kinds:
+        results["leave-one-set-out"] = score(datasets, pages, loso)
+    (scratch / f"held-out-{'-'.join(kinds)}-{_code_key()}.pkl").write_bytes(pickle.dumps(probabilities))
+    return results
+
+
+def held_out_part(pages: list[Page], folds: int, scratch: Path, part: str) -> Path:
+    """One held-out fit alone (`grouped:K` or `loso:SET`), its test pages' probabilities saved,
+    so that the parts can run in separate processes; `score_parts` combines them."""
+    kind, _, which = part.partition(":")
+    if kind == "grouped":
+        train, test = list(_grouped_folds(pages, folds))[int(which)]
+    else:
+        train, test = [p for p in pages if p.dataset != which], [p for p in pages if p.dataset == which]
+    ensemble = export(fit(train), scratch / f"part-{kind}-{which}.npz")
+    probabilities = {(p.dataset, p.page_id): ensemble.predict_proba(p.rows) for p in test}
+    out = scratch / f"held-{_code_key()}-{kind}-{which}.pkl"
+    out.write_bytes(pickle.dumps(probabilities))
+    return out
+
+
+def score_parts(datasets: Path, pages: list[Page], folds: int, scratch: Path) -> dict[str, dict[str, float]]:
+    """Held-out figures from the saved parts (all of them must be there)."""
+    results = {}
+    by_id = {(p.dataset, p.page_id): p for p in pages}
+    for kind, parts, label in (
+        ("grouped", [str(k) for k in range(folds)], f"grouped {folds}-fold"),
+        ("loso", list(SETS), "leave-one-set-out"),
+    ):
+        probabilities: dict[tuple[str, str], np.ndarray] = {}
+        for which in parts:
+            probabilities |= pickle.loads((scratch / f"held-{_code_key()}-{kind}-{which}.pkl").read_bytes())
+        bodies = {key: predict_body(by_id[key], probs) for key, probs in probabilities.items()}
+        results[label] = score(datasets, pages, bodies)
     return results
 
 
@@ -277,18 +322,27 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cache", type=Path, default=DEFAULT_CACHE)
     parser.add_argument("--jobs", type=int, default=min(2, os.cpu_count() or 1))
     parser.add_argument("--cv", action="store_true", help="also grouped k-fold and leave-one-set-out figures")
+    parser.add_argument("--cv-only", choices=("grouped", "loso"), help="only this held-out figure (implies --cv)")
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--no-fit", action="store_true", help="score the committed model only")
+    parser.add_argument("--part", help="only one held-out fit: grouped:K or loso:SET (for parallel runs)")
+    parser.add_argument("--score-parts", action="store_true", help="held-out figures from saved --part runs")
     args = parser.parse_args(argv)
     pages = load_pages(args.datasets, args.cache, args.jobs)
+    if args.part:
+        print(f"wrote {held_out_part(pages, args.folds, args.cache, args.part)}", file=sys.stderr)
+        return 0
     table: dict[str, dict[str, float]] = {}
     if not args.no_fit:
         ensemble = export(fit(pages), args.out)
         print(f"wrote {args.out} (sha256 {ensemble.digest[:12]}, {len(ensemble.roots)} trees)", file=sys.stderr)
         body_module.model.cache_clear()
     table["in-sample"] = score(args.datasets, pages, _predict(body_module.model(), pages))
-    if args.cv:
-        table |= cross_validate(args.datasets, pages, args.folds, args.cache)
+    if args.score_parts:
+        table |= score_parts(args.datasets, pages, args.folds, args.cache)
+    elif args.cv or args.cv_only:
+        kinds = (args.cv_only,) if args.cv_only else ("grouped", "loso")
+        table |= cross_validate(args.datasets, pages, args.folds, args.cache, kinds)
     columns = sorted({key for figures in table.values() for key in figures}, key=_column_order)
     print("| figures | " + " | ".join(columns) + " |")
     print("|---|" + "---|" * len(columns))

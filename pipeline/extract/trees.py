@@ -36,15 +36,20 @@ class TreeEnsemble:
         """Raw scores (log-odds) of the rows."""
         if rows.shape[0] == 0:
             return np.zeros(0)
-        index = np.broadcast_to(self.roots, (rows.shape[0], self.roots.shape[0])).copy()
-        sample = np.arange(rows.shape[0])[:, None]
-        for _ in range(self.max_depth + 1):
-            leaf = self.is_leaf[index]
-            if leaf.all():
-                break
-            x = rows[sample, self.feature[index]]
-            go_left = np.where(np.isnan(x), self.missing_left[index], x <= self.threshold[index])
-            index = np.where(leaf, index, np.where(go_left, self.left[index], self.right[index]))
+        n_rows, n_features = rows.shape
+        # NaN goes where the node says: read it as -inf (goes left) or as NaN (compares False: goes
+        # right, even past an infinite threshold) from a doubled matrix.
+        doubled = np.concatenate([np.nan_to_num(rows, nan=-np.inf), rows], axis=1)
+        column = self.feature + n_features * (~self.missing_left)
+        own = np.arange(len(self.left))
+        children = np.stack(  # leaves point to themselves, so extra steps change nothing
+            [np.where(self.is_leaf, own, self.right), np.where(self.is_leaf, own, self.left)], axis=1
+        ).ravel()
+        index = np.broadcast_to(self.roots.astype(np.intp), (n_rows, len(self.roots))).copy()
+        sample = np.arange(n_rows)[:, None]
+        for _ in range(self.max_depth):
+            go_left = doubled[sample, column[index]] <= self.threshold[index]
+            index = children[2 * index + go_left]
         return self.baseline + self.value[index].sum(axis=1)
 
     def predict_proba(self, rows: np.ndarray) -> np.ndarray:
