@@ -104,10 +104,18 @@ def name_flags(names: str) -> int:
 def _token_flags(token: str) -> int:
     """A class/id token names a group when it is one of its stems or starts with a stem of 4+ letters."""
     mask = 0
-    for bit, stems in enumerate(_NAME_GROUPS):
-        if any(token == stem or (len(stem) > 3 and token.startswith(stem)) for stem in stems):
+    for bit, pattern in enumerate(_GROUP_PATTERNS):
+        if pattern.match(token):
             mask |= 1 << bit
     return mask
+
+
+_GROUP_PATTERNS = tuple(
+    re.compile(
+        "|".join([f"{stem}$" for stem in stems if len(stem) <= 3] + [stem for stem in stems if len(stem) > 3])
+    )
+    for stems in _NAME_GROUPS
+)
 
 
 def _own_names(elem: etree._Element) -> int:
@@ -296,6 +304,7 @@ def features(blocks: list[Block]) -> list[list[float]]:
     best = max(score, key=score.__getitem__) if score else None
     best_share = agg_words.get(best, 0) / total if best is not None else 0.0
     best_depth = _depth(nodes[best]) if best is not None else 0
+    inside_best = {id(node) for node in nodes[best].iterdescendants()} if best is not None else set()
     rows = []
     before = 0
     for index, (block, ancestors, text) in enumerate(zip(blocks, lineage, texts, strict=True)):
@@ -323,8 +332,8 @@ def features(blocks: list[Block]) -> list[list[float]]:
                 ]
             else:
                 row += [math.nan, math.nan, math.nan]
-        in_best = best is not None and any(id(node) == best for node in _ancestors(block.owner, 40))
-        row += [float(in_best), best_share, float(block.depth - best_depth) if best is not None else math.nan]
+        below_best = float(block.depth - best_depth) if best is not None else math.nan
+        row += [float(id(block.owner) in inside_best), best_share, below_best]
         parent = ancestors[0] if ancestors else None
         for offset in (-1, 1, -2, 2):
             other = index + offset
