@@ -1,5 +1,5 @@
 # The two quick-start commands: `make up` (the main job) and `make test` (the whole test suite).
-.PHONY: up up-celery airflow test test-fast ingest-demo bootstrap lint eval bench bench-queries newcomer-check
+.PHONY: up up-celery airflow test test-fast ingest-demo bootstrap lint eval bench bench-queries train newcomer-check
 
 up:            ## Airflow with the news DAGs unpaused, embedded PostgreSQL, offline demo site; Ctrl-C stops it all
 	scripts/up
@@ -24,6 +24,9 @@ lint: bootstrap
 
 eval: bootstrap ## score news-pipeline and its peers on every dev set in ../shared/datasets (ARGS="--sets dates-dev --limit 50")
 	.venv/bin/news-pipeline eval $(ARGS)
+
+train: bootstrap ## rebuild the block classifier (pipeline/extract/block_model.npz) from ../shared/datasets; prints in-sample, grouped-CV and leave-one-set-out F1
+	.venv/bin/python -m pipeline.extract.train --cv
 
 N ?= 2000
 MEMORY ?= 1

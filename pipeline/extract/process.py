@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from importlib.metadata import version
 
 import trafilatura
 
 from pipeline.errors import ExtractError, PipelineError, Reason
-from pipeline.extract.body import extract_body
+from pipeline.extract.body import extract_body, model_version
 from pipeline.extract.clean import clean_paragraphs, drop_selected, line_key, prune_tree, word_count
 from pipeline.extract.html import decode_page, parse_html, strip_non_content
 from pipeline.extract.metadata import extract_metadata, guess_language
@@ -16,8 +16,7 @@ from pipeline.extract.normalise import normalise_text
 from pipeline.models import CleaningRules, ExtractedArticle, PageHints
 
 EXTRACTOR_VERSION = (
-    f"2026.12.1+trafilatura-{trafilatura.__version__}+readability-lxml-{version('readability-lxml')}"
-    f"+py3langid-{version('py3langid')}"
+    f"2026.12.2+blocks-{model_version()}+trafilatura-{trafilatura.__version__}+py3langid-{version('py3langid')}"
 )
 MIN_BODY_WORDS = 5  # fewer words than this is a navigation stub, not an article
 
@@ -59,9 +58,7 @@ def _process(html: str, url: str, rules: CleaningRules, hints: PageHints | None)
     strip_non_content(tree)
     pruned = selected + prune_tree(tree, rules)
     choice = extract_body(tree, url)
-    paragraphs = clean_paragraphs(_without_headline(list(choice.paragraphs), meta.headlines), rules)
-    # Already in the normalised shape, so that normalisation usually needs a single pass.
-    body = normalise_text("\n\n".join(" ".join(p.split()) for p in paragraphs))
+    body = finish_body(choice.paragraphs, meta.headlines, rules)
     words = word_count(body)
     if words < MIN_BODY_WORDS:
         raise ExtractError(f"no article text found ({words} words)", reason=Reason.EMPTY_BODY)
@@ -79,6 +76,13 @@ def _process(html: str, url: str, rules: CleaningRules, hints: PageHints | None)
         method=method,
         description=meta.description,
     )
+
+
+def finish_body(paragraphs: Sequence[str], headlines: Sequence[str], rules: CleaningRules = CleaningRules()) -> str:
+    """The text pass and normalisation on the chosen paragraphs: the body as stored."""
+    cleaned = clean_paragraphs(_without_headline(list(paragraphs), tuple(headlines)), rules)
+    # Already in the normalised shape, so that normalisation usually needs a single pass.
+    return normalise_text("\n\n".join(" ".join(p.split()) for p in cleaned))
 
 
 def _without_headline(paragraphs: list[str], headlines: tuple[str, ...]) -> list[str]:

@@ -9,7 +9,10 @@ from pathlib import Path
 import pytest
 
 PAGES = Path(__file__).resolve().parent / "pages"
-SHARED = Path(__file__).resolve().parents[2].parent / "shared"
+SHARED = next(  # the checkout's sibling ../shared (a worktree may sit one level deeper)
+    (up / "shared" for up in Path(__file__).resolve().parents if (up / "shared" / "seed").is_dir()),
+    Path(__file__).resolve().parents[2].parent / "shared",
+)
 
 
 @dataclass(frozen=True)

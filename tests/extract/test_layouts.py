@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from pipeline.charset import decode_html
+from pipeline.extract.body import model_version
 from pipeline.extract.process import process_page, process_raw
 from tests.extract.conftest import PAGES, SHARED, FixturePage
 
@@ -79,7 +80,7 @@ def test_body_excludes_headline(fixture_page: FixturePage) -> None:
 
 def test_method_records_the_choice(fixture_page: FixturePage) -> None:
     article = process_raw(fixture_page.body_bytes, fixture_page.content_type, fixture_page.url)
-    assert article.method.split(":")[0] in {"trafilatura", "readability", "trafilatura+trim"}
+    assert article.method.startswith(f"blocks:{model_version()}(blocks=")
     assert article.extractor_version
 
 

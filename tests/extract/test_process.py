@@ -9,6 +9,7 @@ import pickle
 import time
 from concurrent.futures import ProcessPoolExecutor
 
+import numpy as np
 import pytest
 
 from pipeline.errors import ExtractError, StoreError
@@ -94,21 +95,23 @@ def test_runs_in_a_process_pool() -> None:
     assert article.body == page.expected_body
 
 
-def test_one_extractor_failing_leaves_the_other(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_classifier_keeping_nothing_falls_back_to_trafilatura(monkeypatch: pytest.MonkeyPatch) -> None:
     from pipeline.extract import body as extract
 
-    def broken(*args: object, **kwargs: object) -> list[str]:
-        raise ValueError("readability cannot cope")
-
-    monkeypatch.setattr(extract, "readability_paragraphs", broken)
+    monkeypatch.setattr(extract, "block_probabilities", lambda blocks: np.zeros(len(blocks)))
     page = next(page for page in FIXTURE_PAGES if page.name == "semantic.html")
     article = process_raw(page.body_bytes, page.content_type, page.url)
-    assert article.body == page.expected_body
-    assert "readability-failed=ValueError" in article.method
+    assert article.method.startswith("trafilatura:classifier-kept-little(blocks=0/")
+    assert article.word_count > 50
+
+    def broken(*args: object, **kwargs: object) -> list[str]:
+        raise ValueError("trafilatura cannot cope")
+
     monkeypatch.setattr(extract, "trafilatura_paragraphs", broken)
     with pytest.raises(ExtractError) as caught:
         process_raw(page.body_bytes, page.content_type, page.url)
     assert caught.value.reason == "extractor_error"
+    assert "trafilatura failed: ValueError" in str(caught.value)
 
 
 def test_short_cjk_article_is_not_rejected_as_empty() -> None:
