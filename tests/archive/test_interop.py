@@ -102,14 +102,15 @@ def test_s3_files_read_back_with_warcio_alone(tmp_path: Path, captures: list[Cap
 def test_warcio_check_verifies_every_digest_and_index_lists_every_record(tmp_path: Path,
                                                                       captures: list[Capture]) -> None:
     storage = ArchiveStorage(str(tmp_path / "archive"))
-    batch = ArchiveWriter(storage, run_id=11).write([encode_capture(c) for c in captures[:20]])
+    written = captures[:20]  # fewer where the dev set is absent (the fixture pages only)
+    batch = ArchiveWriter(storage, run_id=11).write([encode_capture(c) for c in written])
     path = fsspec.core.url_to_fs(batch.file)[1]
     checked = warcio_cli("check", "-v", path)
     assert checked.returncode == 0, checked.stdout + checked.stderr
     assert "digest pass" in checked.stdout and "digest fail" not in checked.stdout
     indexed = warcio_cli("index", "-f", "warc-type,warc-target-uri,offset,length", path)
     rows = [json.loads(line) for line in indexed.stdout.splitlines()]
-    assert [r["warc-type"] for r in rows] == ["warcinfo"] + ["response", "metadata"] * 20
+    assert [r["warc-type"] for r in rows] == ["warcinfo"] + ["response", "metadata"] * len(written)
     responses = [(r["warc-target-uri"], int(r["offset"]), int(r["length"])) for r in rows
                  if r["warc-type"] == "response"]
     assert responses == [(c.final_url, loc.offset, loc.length) for c, loc in zip(captures, batch.locations)]
